@@ -1,0 +1,185 @@
+"""One LLM call: its span, its place in the run, and its end (exactly once).
+
+Patches create a :class:`Call` from an :class:`~agentwrap.records.LLMRequest` right before the
+SDK sends the request, and end it with :meth:`Call.finish` or :meth:`Call.fail`. Everything
+here runs behind :func:`~agentwrap._errors.guarded` at the patch boundary.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from agentwrap import _semconv as sc
+from agentwrap._run import Run, Turn, current_run
+from agentwrap._telemetry import Telemetry, get_telemetry
+from agentwrap.records import LLMRequest, LLMResponse, Usage
+
+__all__ = ["Call", "start_call"]
+
+
+def _request_attributes(request: LLMRequest, capture: bool) -> dict[str, Any]:
+    attrs: dict[str, Any] = {
+        sc.GEN_AI_OPERATION_NAME: request.operation,
+        sc.GEN_AI_PROVIDER_NAME: request.provider,
+    }
+    if request.model:
+        attrs[sc.GEN_AI_REQUEST_MODEL] = request.model
+    if request.server_address:
+        attrs[sc.SERVER_ADDRESS] = request.server_address
+    if request.server_port:
+        attrs[sc.SERVER_PORT] = request.server_port
+    if request.stream:
+        attrs[sc.GEN_AI_REQUEST_STREAM] = True
+    for key, value in request.params.items():
+        attrs[sc.GEN_AI_REQUEST_PREFIX + key] = value
+    if request.previous_response_id:
+        attrs[sc.GEN_AI_REQUEST_PREVIOUS_RESPONSE_ID] = request.previous_response_id
+    if request.input_hash:
+        attrs[sc.AGENTWRAP_PROMPT_HASH] = request.input_hash
+    if request.prompt_version_hash:
+        attrs[sc.AGENTWRAP_PROMPT_VERSION_HASH] = request.prompt_version_hash
+    attrs.update(request.attributes)
+    if capture:
+        for key, value in (
+            (sc.GEN_AI_INPUT_MESSAGES, request.messages),
+            (sc.GEN_AI_SYSTEM_INSTRUCTIONS, request.system),
+            (sc.GEN_AI_TOOL_DEFINITIONS, request.tools),
+        ):
+            if value:
+                attrs[key] = json.dumps(value, ensure_ascii=False, default=str)
+    return attrs
+
+
+def _usage_attributes(usage: Usage) -> dict[str, Any]:
+    pairs = (
+        (sc.GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens),
+        (sc.GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens),
+        (sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cache_read_input_tokens),
+        (sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cache_creation_input_tokens),
+        (sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_output_tokens),
+    )
+    attrs: dict[str, Any] = {key: value for key, value in pairs if value is not None}
+    if usage.estimated:
+        attrs[sc.AGENTWRAP_USAGE_ESTIMATED] = True
+    return attrs
+
+
+def _response_attributes(response: LLMResponse, capture: bool) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    if response.response_id:
+        attrs[sc.GEN_AI_RESPONSE_ID] = response.response_id
+    if response.model:
+        attrs[sc.GEN_AI_RESPONSE_MODEL] = response.model
+    if response.finish_reasons:
+        attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = list(response.finish_reasons)
+    if response.usage is not None:
+        attrs.update(_usage_attributes(response.usage))
+    attrs.update(response.attributes)
+    if capture and (response.output_text or response.tool_calls):
+        attrs[sc.GEN_AI_OUTPUT_MESSAGES] = json.dumps(_output_messages(response), ensure_ascii=False)
+    return attrs
+
+
+def _output_messages(response: LLMResponse) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    if response.output_text:
+        parts.append({"type": "text", "content": response.output_text})
+    for call in response.tool_calls:
+        parts.append({"type": "tool_call", "id": call.call_id, "name": call.name, "arguments": call.arguments})
+    reason = response.finish_reasons[0] if response.finish_reasons else None
+    return [{"role": "assistant", "parts": parts, "finish_reason": reason}]
+
+
+class Call:
+    """The life of one LLM call, from request to response or error."""
+
+    __slots__ = ("request", "telemetry", "run", "span", "started_ns", "first_chunk_ns", "ended", "_token")
+
+    def __init__(self, telemetry: Telemetry, request: LLMRequest) -> None:
+        self.request = request
+        self.telemetry = telemetry
+        self.run: Run | None = current_run()
+        self.started_ns = time.time_ns()
+        self.first_chunk_ns: int | None = None
+        self.ended = False
+        self._token: object | None = None
+        if self.run is not None:
+            self.run.on_request(request, self.started_ns)
+        name = f"{request.operation} {request.model}" if request.model else request.operation
+        self.span = telemetry.tracer.start_span(
+            name,
+            kind=SpanKind.CLIENT,
+            attributes=_request_attributes(request, telemetry.config.capture_content),
+            start_time=self.started_ns,
+        )
+
+    # The span is current only while the SDK method runs (so HTTP-level spans nest under it),
+    # never across a returned stream: the caller's context must be the same after each read.
+    def activate(self) -> None:
+        """Make the call's span current for the duration of the wrapped SDK method."""
+        self._token = otel_context.attach(trace.set_span_in_context(self.span))
+
+    def deactivate(self) -> None:
+        """Undo :meth:`activate` (safe to call when it was not activated)."""
+        token, self._token = self._token, None
+        if token is not None:
+            otel_context.detach(token)  # type: ignore[arg-type]
+
+    def on_first_chunk(self) -> None:
+        """Note the time of the first streamed chunk (time to first token)."""
+        if self.first_chunk_ns is None:
+            self.first_chunk_ns = time.time_ns()
+            ttfc = (self.first_chunk_ns - self.started_ns) / 1e9
+            self.span.set_attribute(sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc)
+
+    def finish(self, response: LLMResponse | None, *, completed: bool = True) -> None:
+        """End the call with what the model answered (or what a stream added up to)."""
+        if self.ended:
+            return
+        self.ended = True
+        end_ns = time.time_ns()
+        if response is not None:
+            self.span.set_attributes(_response_attributes(response, self.telemetry.config.capture_content))
+        if self.request.stream:
+            self.span.set_attribute(sc.AGENTWRAP_STREAM_COMPLETED, completed)
+        self.span.end(end_time=end_ns)
+        self._record(response, end_ns, error_type=None)
+
+    def fail(self, exc: BaseException) -> None:
+        """End the call with the SDK's exception (which the caller then sees, unchanged)."""
+        if self.ended:
+            return
+        self.ended = True
+        end_ns = time.time_ns()
+        error_type = type(exc).__qualname__
+        self.span.set_attribute(sc.ERROR_TYPE, error_type)
+        # Only the class name: provider error messages can echo parts of an API key.
+        self.span.set_status(Status(StatusCode.ERROR, error_type))
+        self.span.end(end_time=end_ns)
+        self._record(None, end_ns, error_type=error_type)
+
+    def _record(self, response: LLMResponse | None, end_ns: int, error_type: str | None) -> None:
+        if self.run is None or not self.request.counts_as_turn:
+            return
+        model = (response.model if response else None) or self.request.model
+        turn = Turn(
+            span_id=format(self.span.get_span_context().span_id, "016x"),
+            model=model,
+            started_ns=self.started_ns,
+            ended_ns=end_ns,
+            usage=response.usage if response else None,
+            error_type=error_type,
+            finish_reasons=list(response.finish_reasons) if response else [],
+        )
+        self.run.on_response(turn, response)
+
+
+def start_call(request: LLMRequest) -> Call:
+    """Open a call under the active telemetry (patches call this through ``guarded``)."""
+    return Call(get_telemetry(), request)

@@ -1,0 +1,329 @@
+"""Runs: the scope of one agent run and its accumulator.
+
+A run is opened with ``agentwrap.run()`` (sync or async ``with``). It lives in a ContextVar,
+so concurrent asyncio tasks and threads started with a copied context each see their own run.
+It owns a root span; LLM calls made inside it become its children, and the tool executions
+derived from the conversation hang under it too. When it closes it ends pending tool spans,
+builds the summary of the seed schema and hands it to the sinks.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from agentwrap import _semconv as sc
+from agentwrap._errors import guarded
+from agentwrap._hashing import canonical_json, parse_arguments, sha256_hex
+from agentwrap._telemetry import Telemetry, get_telemetry
+from agentwrap.records import LLMRequest, LLMResponse, ToolCallRequest, Usage
+
+__all__ = ["Run", "RunScope", "ToolExecution", "Turn", "current_run", "run"]
+
+_current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("agentwrap_run", default=None)
+
+
+def current_run() -> Run | None:
+    """The run the calling code is in, if any."""
+    return _current_run.get()
+
+
+@dataclass(slots=True)
+class Turn:
+    """One LLM call of a run, as the accumulator keeps it."""
+
+    span_id: str
+    model: str | None
+    started_ns: int
+    ended_ns: int = 0
+    usage: Usage | None = None
+    error_type: str | None = None
+    finish_reasons: list[str] = field(default_factory=list)
+    tool_call_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ToolExecution:
+    """A tool call the model asked for, and (once sent back) its result."""
+
+    call_id: str
+    name: str
+    arguments: Any
+    arguments_hash: str
+    span: trace.Span
+    span_id: str
+    requested_ns: int
+    turn_index: int
+    usage: dict[str, int] | None = None
+    result: str | None = None
+    is_error: bool = False
+    ended_ns: int | None = None
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut ``text`` to at most ``limit`` characters, marking the cut with an ellipsis."""
+    if limit <= 0 or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
+
+
+def _result_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(isinstance(p, dict) and "text" in p for p in content):
+        return "".join(str(p["text"]) for p in content)  # content blocks: keep their text
+    return canonical_json(content)
+
+
+def _split_usage(usage: Usage | None, parts: int) -> list[dict[str, int]]:
+    """Share one call's usage among the ``parts`` tool calls it asked for.
+
+    Each tool call gets an equal share, the remainder going to the first, so the shares add
+    up to the call's usage exactly: summing the per-tool-call usage never counts twice.
+    """
+    prompt, completion = (usage.input_tokens or 0, usage.output_tokens or 0) if usage else (0, 0)
+    shares = []
+    for i in range(parts):
+        p = prompt // parts + (prompt % parts if i == 0 else 0)
+        c = completion // parts + (completion % parts if i == 0 else 0)
+        shares.append({"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c})
+    return shares
+
+
+class Run:
+    """The accumulator of one agent run. Thread-safe: calls may come from several threads."""
+
+    def __init__(
+        self,
+        telemetry: Telemetry,
+        name: str | None = None,
+        release: str | None = None,
+        attributes: dict[str, Any] | None = None,
+    ) -> None:
+        self.telemetry = telemetry
+        self.name = name
+        self.release = release if release is not None else telemetry.config.release
+        self.attributes = dict(attributes or {})
+        self.run_id = uuid.uuid4().hex
+        self.turns: list[Turn] = []
+        self.tools: list[ToolExecution] = []
+        self.pending: dict[str, ToolExecution] = {}
+        self.prompt_version_hash: str | None = None
+        self.parent: Run | None = None
+        self.closed = False
+        self.summary: dict[str, Any] | None = None
+        self.events: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self.started_ns = time.time_ns()
+        self._started_perf = time.perf_counter()
+        self.ended_ns: int | None = None
+        self.span = telemetry.tracer.start_span(
+            f"{sc.OP_INVOKE_AGENT} {name}" if name else sc.OP_INVOKE_AGENT,
+            kind=SpanKind.INTERNAL,
+            attributes=self._root_attributes(),
+            start_time=self.started_ns,
+        )
+        ctx = self.span.get_span_context()
+        self.trace_id = format(ctx.trace_id, "032x")
+        self._tool_parent = trace.set_span_in_context(self.span)
+
+    def _root_attributes(self) -> dict[str, Any]:
+        attrs: dict[str, Any] = {sc.GEN_AI_OPERATION_NAME: sc.OP_INVOKE_AGENT, sc.AGENTWRAP_RUN_ID: self.run_id}
+        if self.name:
+            attrs[sc.GEN_AI_AGENT_NAME] = self.name
+            attrs[sc.AGENTWRAP_RUN_NAME] = self.name
+        if self.release:
+            attrs[sc.AGENTWRAP_RUN_RELEASE] = self.release
+        for key, value in self.attributes.items():
+            if isinstance(value, (str, bool, int, float)):
+                attrs[sc.AGENTWRAP_RUN_ATTRIBUTE_PREFIX + key] = value
+        return attrs
+
+    # -- what calls tell the run -------------------------------------------------------------
+
+    def on_request(self, request: LLMRequest, now_ns: int) -> None:
+        """A request is about to be sent: the tool results it carries close pending tools."""
+        if self.prompt_version_hash is None and request.prompt_version_hash and request.counts_as_turn:
+            self.prompt_version_hash = request.prompt_version_hash
+        if not request.tool_results:
+            return
+        limit = self.telemetry.config.result_max_chars
+        with self._lock:
+            finished = []
+            for result in request.tool_results:
+                tool = self.pending.pop(result.call_id, None)
+                if tool is not None:
+                    tool.result = truncate(_result_text(result.content), limit)
+                    tool.is_error = result.is_error
+                    tool.ended_ns = now_ns
+                    finished.append(tool)
+        for tool in finished:
+            self._end_tool_span(tool)
+
+    def on_response(self, turn: Turn, response: LLMResponse | None) -> None:
+        """A call ended: keep its turn and open a tool span per tool call it asked for."""
+        calls = response.tool_calls if response is not None else []
+        with self._lock:
+            index = len(self.turns)
+            self.turns.append(turn)
+            shares = _split_usage(turn.usage, len(calls)) if calls else []
+            for call, share in zip(calls, shares):
+                tool = self._start_tool(call, turn, index, share)
+                turn.tool_call_ids.append(tool.call_id)
+                self.tools.append(tool)
+                self.pending[tool.call_id] = tool
+
+    def add_event(self, record: dict[str, Any]) -> None:
+        """Keep a warning event of this run (the summary record counts them by name)."""
+        with self._lock:
+            self.events.append(record)
+
+    # -- tool spans ----------------------------------------------------------------------------
+
+    def _start_tool(self, call: ToolCallRequest, turn: Turn, index: int, share: dict[str, int]) -> ToolExecution:
+        arguments, ok = parse_arguments(call.arguments)
+        attrs: dict[str, Any] = {
+            sc.GEN_AI_OPERATION_NAME: sc.OP_EXECUTE_TOOL,
+            sc.GEN_AI_TOOL_NAME: call.name,
+            sc.GEN_AI_TOOL_CALL_ID: call.call_id,
+            sc.GEN_AI_TOOL_TYPE: "function",
+            sc.AGENTWRAP_TOOL_ARGUMENTS_HASH: sha256_hex(arguments),
+        }
+        if not ok:
+            attrs["agentwrap.tool.call.arguments_valid"] = False
+        if self.telemetry.config.capture_content:
+            attrs[sc.GEN_AI_TOOL_CALL_ARGUMENTS] = canonical_json(arguments)
+        span = self.telemetry.tracer.start_span(
+            f"{sc.OP_EXECUTE_TOOL} {call.name}",
+            context=self._tool_parent,
+            kind=SpanKind.INTERNAL,
+            attributes=attrs,
+            start_time=turn.ended_ns,
+        )
+        return ToolExecution(
+            call_id=call.call_id,
+            name=call.name,
+            arguments=arguments,
+            arguments_hash=attrs[sc.AGENTWRAP_TOOL_ARGUMENTS_HASH],
+            span=span,
+            span_id=format(span.get_span_context().span_id, "016x"),
+            requested_ns=turn.ended_ns,
+            turn_index=index,
+            usage=share,
+        )
+
+    def _end_tool_span(self, tool: ToolExecution) -> None:
+        span = tool.span
+        if tool.result is None:
+            span.set_attribute(sc.AGENTWRAP_TOOL_RESULT_MISSING, True)
+        elif self.telemetry.config.capture_content:
+            span.set_attribute(sc.GEN_AI_TOOL_CALL_RESULT, tool.result)
+        if tool.is_error:
+            span.set_attribute(sc.ERROR_TYPE, "tool_error")
+            span.set_status(Status(StatusCode.ERROR, "the tool reported an error"))
+        span.end(end_time=tool.ended_ns)
+
+    # -- closing -------------------------------------------------------------------------------
+
+    def close(self, exc: BaseException | None = None) -> dict[str, Any] | None:
+        """End the run once: pending tools, summary to the sinks, root span."""
+        with self._lock:
+            if self.closed:
+                return self.summary
+            self.closed = True
+            self.ended_ns = time.time_ns()
+            self.latency_s = time.perf_counter() - self._started_perf
+            pending = list(self.pending.values())
+            self.pending.clear()
+        for tool in pending:
+            tool.ended_ns = self.ended_ns
+            guarded(self._end_tool_span, tool)
+        from agentwrap._summary import build_summary_record  # late: summary imports this module
+
+        record = guarded(build_summary_record, self)
+        if record is not None:
+            self.summary = record["summarized_metadata"]
+            guarded(self._annotate_root, record)
+            self.telemetry.emit(record)
+        if exc is not None:
+            self.span.set_attribute(sc.ERROR_TYPE, type(exc).__qualname__)
+            self.span.set_status(Status(StatusCode.ERROR, type(exc).__qualname__))
+        self.span.end(end_time=self.ended_ns)
+        return self.summary
+
+    def _annotate_root(self, record: dict[str, Any]) -> None:
+        # The summary is an event on the root span, never gen_ai.usage.* attributes: a backend
+        # that sums token usage over spans would otherwise count the run's tokens twice.
+        summary = record["summarized_metadata"]
+        self.span.add_event(
+            sc.EVENT_RUN_SUMMARY,
+            attributes={
+                sc.AGENTWRAP_RUN_SUMMARY: canonical_json(summary),
+                "agentwrap.run.turns": summary["total_number_of_turns"],
+                "agentwrap.run.tool_calls": len(summary["sequence_of_tool_calls"]),
+                "agentwrap.run.same_tool_retries": summary["number_of_same_tool_retries"],
+            },
+            timestamp=self.ended_ns,
+        )
+
+
+class RunScope:
+    """``with agentwrap.run(...)`` / ``async with``: opens a Run and makes it current."""
+
+    def __init__(self, name: str | None, release: str | None, attributes: dict[str, Any]) -> None:
+        self._args = (name, release, attributes)
+        self.run: Run | None = None
+        self._tokens: tuple[contextvars.Token[Run | None], object] | None = None
+
+    def __enter__(self) -> Run:
+        name, release, attributes = self._args
+        run = Run(get_telemetry(), name=name, release=release, attributes=attributes)
+        run.parent = _current_run.get()
+        self.run = run
+        run_token = _current_run.set(run)
+        otel_token = otel_context.attach(trace.set_span_in_context(run.span))
+        self._tokens = (run_token, otel_token)
+        return run
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._tokens is not None:
+            run_token, otel_token = self._tokens
+            self._tokens = None
+            guarded(otel_context.detach, otel_token)  # type: ignore[arg-type]
+            _current_run.reset(run_token)
+        if self.run is not None:
+            guarded(self.run.close, exc)
+
+    async def __aenter__(self) -> Run:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+
+def run(name: str | None = None, release: str | None = None, **attributes: Any) -> RunScope:
+    """Open an explicit run scope.
+
+    Args:
+        name: The run's name (``gen_ai.agent.name`` of its root span), e.g. ``"airline-agent"``.
+        release: The release version stamped on the summary (default: ``AGENTWRAP_RELEASE``).
+        **attributes: Extra attributes for the root span (``agentwrap.run.attribute.<key>``).
+
+    Returns:
+        A context manager for ``with`` and ``async with``; entering it yields the :class:`Run`,
+        whose ``summary`` holds the seed-schema summary once the block has exited.
+    """
+    return RunScope(name, release, attributes)

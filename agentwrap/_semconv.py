@@ -1,0 +1,81 @@
+"""Every OpenTelemetry attribute, span and event name agentwrap writes, in one place.
+
+The GenAI names follow the semantic conventions v1.41 (see GENAI-SEMCONV in the docs). They are
+string literals rather than imports from ``opentelemetry-semantic-conventions``: that package
+marks them deprecated from 0.65b0 on, and importing deprecated names would warn in user code.
+"""
+
+from __future__ import annotations
+
+
+# Operation and provider
+GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
+GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
+GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id"
+GEN_AI_OUTPUT_TYPE = "gen_ai.output.type"
+
+# Request
+GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
+GEN_AI_REQUEST_STREAM = "gen_ai.request.stream"
+GEN_AI_REQUEST_PREFIX = "gen_ai.request."
+GEN_AI_REQUEST_PREVIOUS_RESPONSE_ID = "gen_ai.request.previous_response.id"
+
+# Response
+GEN_AI_RESPONSE_ID = "gen_ai.response.id"
+GEN_AI_RESPONSE_MODEL = "gen_ai.response.model"
+GEN_AI_RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons"
+GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
+
+# Usage
+GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens"
+GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation.input_tokens"
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
+
+# Opt-in content
+GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages"
+GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
+GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
+GEN_AI_TOOL_DEFINITIONS = "gen_ai.tool.definitions"
+
+# Tools
+GEN_AI_TOOL_NAME = "gen_ai.tool.name"
+GEN_AI_TOOL_CALL_ID = "gen_ai.tool.call.id"
+GEN_AI_TOOL_TYPE = "gen_ai.tool.type"
+GEN_AI_TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments"
+GEN_AI_TOOL_CALL_RESULT = "gen_ai.tool.call.result"
+
+# Agents
+GEN_AI_AGENT_NAME = "gen_ai.agent.name"
+
+# Generic
+ERROR_TYPE = "error.type"
+SERVER_ADDRESS = "server.address"
+SERVER_PORT = "server.port"
+
+# Operation names
+OP_CHAT = "chat"
+OP_EMBEDDINGS = "embeddings"
+OP_EXECUTE_TOOL = "execute_tool"
+OP_INVOKE_AGENT = "invoke_agent"
+
+# agentwrap's own attributes (not part of the GenAI conventions)
+AGENTWRAP_PROMPT_HASH = "agentwrap.prompt.hash"
+AGENTWRAP_PROMPT_VERSION_HASH = "agentwrap.prompt.version_hash"
+AGENTWRAP_USAGE_ESTIMATED = "agentwrap.usage.estimated"
+AGENTWRAP_STREAM_COMPLETED = "agentwrap.stream.completed"
+AGENTWRAP_RUN_ID = "agentwrap.run.id"
+AGENTWRAP_RUN_NAME = "agentwrap.run.name"
+AGENTWRAP_RUN_RELEASE = "agentwrap.run.release"
+AGENTWRAP_RUN_ATTRIBUTE_PREFIX = "agentwrap.run.attribute."
+AGENTWRAP_RUN_SUMMARY = "agentwrap.run.summary"
+AGENTWRAP_TOOL_ARGUMENTS_HASH = "agentwrap.tool.call.arguments_hash"
+AGENTWRAP_TOOL_RESULT_MISSING = "agentwrap.tool.call.result_missing"
+AGENTWRAP_EVENT_PREFIX = "agentwrap.event."
+
+# Event names
+EVENT_RUN_SUMMARY = "run.summary"
+EVENT_STREAM_ABANDONED = "stream.abandoned"
+
+__all__ = sorted(name for name in dir() if name.isupper())

@@ -1,0 +1,42 @@
+"""The provider kit: everything a patch module in ``agentwrap.patches`` may use of the core.
+
+A patch finds an SDK's methods, wraps them, and translates the SDK's request, response and
+stream objects into :mod:`agentwrap.records`. It talks to the core only through the names
+below, so adding a provider (Mistral, Gemini, Bedrock, ...) is one new patch module and no
+edit to the core.
+"""
+
+from __future__ import annotations
+
+from agentwrap._call import Call, start_call
+from agentwrap._errors import guarded, report_internal_error
+from agentwrap._hashing import canonical_json, sha256_hex
+from agentwrap._stream import AsyncStreamProxy, StreamAccumulator, SyncStreamProxy
+from agentwrap._telemetry import get_telemetry
+from agentwrap._tokens import count_tokens
+from agentwrap.records import LLMRequest, LLMResponse, ToolCallRequest, ToolResult, Usage
+
+
+def capture_content() -> bool:
+    """Whether message content may be recorded (the patch then fills messages/system/tools)."""
+    return get_telemetry().config.capture_content
+
+
+__all__ = [
+    "AsyncStreamProxy",
+    "Call",
+    "LLMRequest",
+    "LLMResponse",
+    "StreamAccumulator",
+    "SyncStreamProxy",
+    "ToolCallRequest",
+    "ToolResult",
+    "Usage",
+    "canonical_json",
+    "capture_content",
+    "count_tokens",
+    "guarded",
+    "report_internal_error",
+    "sha256_hex",
+    "start_call",
+]

@@ -1,0 +1,108 @@
+"""Neutral records: what a provider patch tells the core about one LLM call.
+
+Patches translate an SDK's request, response and stream objects into these dataclasses and
+nothing else crosses the boundary: the core never sees an SDK type. Adding a provider means
+filling these records, not teaching the core a new object model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "LLMRequest",
+    "LLMResponse",
+    "ToolCallRequest",
+    "ToolResult",
+    "Usage",
+]
+
+
+@dataclass(slots=True)
+class Usage:
+    """Token usage of one call, already mapped to the OTel GenAI meaning.
+
+    ``input_tokens`` is the total input *including* cached tokens (Anthropic reports cache
+    separately; its patch adds them up). The cache and reasoning counts are subsets.
+    ``estimated`` is true when the provider sent no usage and agentwrap counted tokens itself.
+    """
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    reasoning_output_tokens: int | None = None
+    estimated: bool = False
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens, counting an unknown side as zero."""
+        return (self.input_tokens or 0) + (self.output_tokens or 0)
+
+
+@dataclass(slots=True)
+class ToolCallRequest:
+    """A tool call the model asked for in a response.
+
+    ``arguments`` is what the model produced: usually a JSON string (OpenAI) or an object
+    (Anthropic). The core parses and hashes it; it may be malformed.
+    """
+
+    call_id: str
+    name: str
+    arguments: Any = None
+
+
+@dataclass(slots=True)
+class ToolResult:
+    """A tool result the application sent back to the model in a later request."""
+
+    call_id: str
+    content: Any = None
+    is_error: bool = False
+
+
+@dataclass(slots=True)
+class LLMRequest:
+    """What the application asked for.
+
+    ``params`` holds request parameters already keyed by their ``gen_ai.request.*`` suffix
+    (``temperature``, ``max_tokens``, ...). ``input_hash`` identifies the whole input (for
+    duplicate-request detection); ``prompt_version_hash`` identifies the prompt *version*
+    (system instructions and tool definitions) and is the run's ``hash_of_prompt``.
+    ``messages``, ``system`` and ``tools`` are only kept when content capture is on, already in
+    the GenAI conventions' message-parts form. ``attributes`` carries provider-specific span
+    attributes (``openai.api.type``, ...) that the core copies without reading.
+    """
+
+    provider: str
+    operation: str
+    model: str | None
+    stream: bool = False
+    server_address: str | None = None
+    server_port: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    input_hash: str | None = None
+    prompt_version_hash: str | None = None
+    message_count: int = 0
+    tool_results: list[ToolResult] = field(default_factory=list)
+    previous_response_id: str | None = None
+    messages: Any = None
+    system: Any = None
+    tools: Any = None
+    counts_as_turn: bool = True
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class LLMResponse:
+    """What the model answered (for a stream: what the drained stream added up to)."""
+
+    response_id: str | None = None
+    model: str | None = None
+    finish_reasons: list[str] = field(default_factory=list)
+    usage: Usage | None = None
+    tool_calls: list[ToolCallRequest] = field(default_factory=list)
+    output_text: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)

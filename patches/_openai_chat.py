@@ -1,0 +1,289 @@
+"""OpenAI Chat Completions: ``POST /chat/completions``, JSON and SSE chunks.
+
+Request fields come from the JSON body the SDK sends; response fields from its parsed
+``ChatCompletion`` / ``ChatCompletionChunk`` objects, read with ``getattr`` so that unknown or
+missing fields degrade to "not recorded" instead of an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentwrap.provider import (
+    LLMRequest,
+    LLMResponse,
+    ToolCallRequest,
+    ToolResult,
+    Usage,
+    canonical_json,
+    capture_content,
+    count_tokens,
+    sha256_hex,
+)
+
+__all__ = ["ChatCompletionsEndpoint", "ChatStreamAccumulator"]
+
+# JSON body key -> gen_ai.request.<suffix>
+_PARAMS = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "frequency_penalty": "frequency_penalty",
+    "presence_penalty": "presence_penalty",
+    "seed": "seed",
+    "max_tokens": "max_tokens",
+    "max_completion_tokens": "max_tokens",
+}
+_OUTPUT_TYPES = {"json_object": "json", "json_schema": "json", "text": "text"}
+
+
+def request_params(body: dict[str, Any]) -> dict[str, Any]:
+    """The ``gen_ai.request.*`` parameters present in a body (shared with Responses)."""
+    params: dict[str, Any] = {}
+    for key, suffix in _PARAMS.items():
+        value = body.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            params[suffix] = value
+    stop = body.get("stop")
+    if isinstance(stop, str):
+        params["stop_sequences"] = [stop]
+    elif isinstance(stop, list) and all(isinstance(s, str) for s in stop):
+        params["stop_sequences"] = list(stop)
+    n = body.get("n")
+    if isinstance(n, int) and n != 1:
+        params["choice.count"] = n
+    return params
+
+
+def _output_type(body: dict[str, Any]) -> str | None:
+    fmt = body.get("response_format")
+    kind = fmt.get("type") if isinstance(fmt, dict) else None
+    return _OUTPUT_TYPES.get(kind) if isinstance(kind, str) else None
+
+
+def _new_tool_results(messages: list[Any]) -> list[ToolResult]:
+    """Tool results sent since the last assistant message (the ones that can close spans).
+
+    Scanning back from the end keeps this O(new messages), not O(conversation).
+    """
+    results: list[ToolResult] = []
+    for message in reversed(messages):
+        if not isinstance(message, dict):
+            continue
+        role = message.get("role")
+        if role == "assistant":
+            break
+        if role == "tool" and message.get("tool_call_id"):
+            results.append(ToolResult(call_id=str(message["tool_call_id"]), content=message.get("content")))
+    results.reverse()
+    return results
+
+
+def prompt_version(system: list[Any], tools: Any) -> str | None:
+    """The hash of what makes a prompt version: its system instructions and tool definitions."""
+    if not system and not tools:
+        return None
+    return sha256_hex({"system": system, "tools": tools or []})
+
+
+def _parts(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "content": content}]
+    parts: list[dict[str, Any]] = []
+    for part in content if isinstance(content, list) else []:
+        if isinstance(part, dict) and part.get("type") == "text":
+            parts.append({"type": "text", "content": part.get("text", "")})
+        elif isinstance(part, dict):
+            parts.append({"type": str(part.get("type", "generic"))})
+    return parts
+
+
+def semconv_messages(messages: list[Any]) -> list[dict[str, Any]]:
+    """Chat messages in the GenAI conventions' parts form (only when content is captured)."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        role = str(message.get("role", "user"))
+        parts = _parts(message.get("content"))
+        for call in message.get("tool_calls") or []:
+            fn = call.get("function") or {}
+            parts.append({"type": "tool_call", "id": call.get("id"), "name": fn.get("name"), "arguments": fn.get("arguments")})
+        if role == "tool":
+            parts = [{"type": "tool_call_response", "id": message.get("tool_call_id"), "response": message.get("content")}]
+        out.append({"role": "system" if role == "developer" else role, "parts": parts})
+    return out
+
+
+def semconv_tools(tools: Any) -> list[dict[str, Any]]:
+    """Tool definitions in the conventions' form."""
+    out = []
+    for tool in tools if isinstance(tools, list) else []:
+        fn = tool.get("function", tool) if isinstance(tool, dict) else {}
+        out.append({"type": "function", "name": fn.get("name"), "description": fn.get("description"), "parameters": fn.get("parameters")})
+    return out
+
+
+def usage_from(raw: Any) -> Usage | None:
+    """OpenAI usage (chat or Responses naming) as neutral Usage; None if absent."""
+    if raw is None:
+        return None
+    prompt = getattr(raw, "prompt_tokens", None)
+    completion = getattr(raw, "completion_tokens", None)
+    in_details = getattr(raw, "prompt_tokens_details", None)
+    out_details = getattr(raw, "completion_tokens_details", None)
+    if prompt is None and completion is None:  # Responses API naming
+        prompt = getattr(raw, "input_tokens", None)
+        completion = getattr(raw, "output_tokens", None)
+        in_details = getattr(raw, "input_tokens_details", None)
+        out_details = getattr(raw, "output_tokens_details", None)
+    return Usage(
+        input_tokens=prompt,
+        output_tokens=completion,
+        cache_read_input_tokens=getattr(in_details, "cached_tokens", None),
+        reasoning_output_tokens=getattr(out_details, "reasoning_tokens", None),
+    )
+
+
+def _response_attributes(result: Any) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    fingerprint = getattr(result, "system_fingerprint", None)
+    if isinstance(fingerprint, str):
+        attrs["openai.response.system_fingerprint"] = fingerprint
+    tier = getattr(result, "service_tier", None)
+    if isinstance(tier, str):
+        attrs["openai.response.service_tier"] = tier
+    return attrs
+
+
+class ChatCompletionsEndpoint:
+    """Translator for ``/chat/completions``."""
+
+    def request(self, body: dict[str, Any], stream: bool) -> LLMRequest:
+        """Build the neutral request from the JSON body."""
+        messages = body.get("messages")
+        messages = messages if isinstance(messages, list) else []
+        tools = body.get("tools")
+        system = [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer")]
+        attributes: dict[str, Any] = {"openai.api.type": "chat_completions"}
+        tier = body.get("service_tier")
+        if isinstance(tier, str) and tier != "auto":
+            attributes["openai.request.service_tier"] = tier
+        output_type = _output_type(body)
+        if output_type:
+            attributes["gen_ai.output.type"] = output_type
+        request = LLMRequest(
+            provider="openai",
+            operation="chat",
+            model=body.get("model") if isinstance(body.get("model"), str) else None,
+            stream=stream or bool(body.get("stream")),
+            params=request_params(body),
+            input_hash=sha256_hex(messages),
+            prompt_version_hash=prompt_version(system, tools),
+            message_count=len(messages),
+            tool_results=_new_tool_results(messages),
+            attributes=attributes,
+        )
+        if capture_content():
+            request.messages = semconv_messages(messages)
+            request.tools = semconv_tools(tools) or None
+        return request
+
+    def response(self, result: Any) -> LLMResponse:
+        """Build the neutral response from a ``ChatCompletion``."""
+        choices = getattr(result, "choices", None) or []
+        first = choices[0] if choices else None
+        message = getattr(first, "message", None)
+        tool_calls = []
+        for call in getattr(message, "tool_calls", None) or []:
+            fn = getattr(call, "function", None)
+            if fn is not None:
+                tool_calls.append(ToolCallRequest(str(call.id), str(fn.name), getattr(fn, "arguments", None)))
+        return LLMResponse(
+            response_id=getattr(result, "id", None),
+            model=getattr(result, "model", None),
+            finish_reasons=[str(c.finish_reason) for c in choices if getattr(c, "finish_reason", None)],
+            usage=usage_from(getattr(result, "usage", None)),
+            tool_calls=tool_calls,
+            output_text=getattr(message, "content", None),
+            attributes=_response_attributes(result),
+        )
+
+    def accumulator(self, request: LLMRequest, body: dict[str, Any]) -> ChatStreamAccumulator:
+        """A fresh accumulator for a ``stream=True`` call."""
+        return ChatStreamAccumulator(request, body)
+
+
+class ChatStreamAccumulator:
+    """Adds up ``ChatCompletionChunk`` objects into one response."""
+
+    __slots__ = ("_request", "_body", "_id", "_model", "_finish", "_text", "_tools", "_usage", "_attrs")
+
+    def __init__(self, request: LLMRequest, body: dict[str, Any]) -> None:
+        self._request, self._body = request, body
+        self._id: str | None = None
+        self._model: str | None = None
+        self._finish: dict[int, str] = {}
+        self._text: list[str] = []
+        self._tools: dict[int, list[Any]] = {}  # index -> [id, name, argument pieces]
+        self._usage: Any = None
+        self._attrs: dict[str, Any] = {}
+
+    def add(self, chunk: Any) -> None:
+        """See one chunk."""
+        if self._id is None:
+            self._id = getattr(chunk, "id", None)
+            self._model = getattr(chunk, "model", None)
+            self._attrs = _response_attributes(chunk)
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self._usage = usage
+        for choice in getattr(chunk, "choices", None) or ():
+            reason = getattr(choice, "finish_reason", None)
+            if reason:
+                self._finish[getattr(choice, "index", 0)] = str(reason)
+            delta = getattr(choice, "delta", None)
+            if delta is None or getattr(choice, "index", 0) != 0:
+                continue
+            content = getattr(delta, "content", None)
+            if content:
+                self._text.append(content)
+            for call in getattr(delta, "tool_calls", None) or ():
+                self._add_tool_delta(call)
+
+    def _add_tool_delta(self, call: Any) -> None:
+        slot = self._tools.setdefault(getattr(call, "index", 0), [None, None, []])
+        if getattr(call, "id", None):
+            slot[0] = call.id
+        fn = getattr(call, "function", None)
+        if fn is not None:
+            if getattr(fn, "name", None):
+                slot[1] = fn.name
+            if getattr(fn, "arguments", None):
+                slot[2].append(fn.arguments)
+
+    def response(self, completed: bool) -> LLMResponse:
+        """What the stream added up to."""
+        text = "".join(self._text)
+        calls = [
+            ToolCallRequest(str(call_id), str(name), "".join(pieces))
+            for call_id, name, pieces in (self._tools[i] for i in sorted(self._tools))
+            if call_id and name
+        ]
+        usage = usage_from(self._usage) if self._usage is not None else self._estimate(text, calls)
+        return LLMResponse(
+            response_id=self._id,
+            model=self._model,
+            finish_reasons=[self._finish[i] for i in sorted(self._finish)],
+            usage=usage,
+            tool_calls=calls,
+            output_text=text,
+            attributes=self._attrs,
+        )
+
+    def _estimate(self, text: str, calls: list[ToolCallRequest]) -> Usage:
+        # The stream carried no usage chunk (stream_options.include_usage was not set): count.
+        model = self._request.model
+        messages = self._body.get("messages")
+        prompt = canonical_json(messages) if messages else ""
+        output = text + "".join(f"{c.name}{c.arguments}" for c in calls)
+        return Usage(input_tokens=count_tokens(prompt, model), output_tokens=count_tokens(output, model), estimated=True)
