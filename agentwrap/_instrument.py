@@ -56,13 +56,21 @@ def _hook_for(provider: str, patch_module_name: str) -> Any:
     return hook
 
 
-def instrument(*, tracer_provider: Any = None, providers: list[str] | None = None, **options: Any) -> None:
+def instrument(
+    *,
+    tracer_provider: Any = None,
+    providers: list[str] | None = None,
+    sinks: list[Any] | None = None,
+    **options: Any,
+) -> None:
     """Instrument the LLM SDKs (idempotent and thread-safe).
 
     Args:
         tracer_provider: The OTel TracerProvider to use. Default: the global one if the app set
             one, else a private one of agentwrap's.
         providers: Which SDKs to instrument (default: all known, e.g. ``["openai"]``).
+        sinks: Extra sinks (objects with ``emit(record)`` and ``close()``) for run summaries
+            and events, beside the logger and the JSONL file.
         **options: Configuration (:class:`agentwrap.Config` fields such as ``file``,
             ``capture_content``, ``release``, ``result_max_chars``); unset ones come from
             ``AGENTWRAP_*`` variables.
@@ -75,9 +83,9 @@ def instrument(*, tracer_provider: Any = None, providers: list[str] | None = Non
     if unknown:
         raise ValueError(f"agentwrap: unknown provider(s) {unknown}; known: {sorted(known)}")
     with _lock:
-        settings = (config, tracer_provider, tuple(wanted))
+        settings = (config, tracer_provider, tuple(wanted), tuple(sinks or ()))
         if settings != _settings:
-            previous = set_telemetry(Telemetry(config, tracer_provider))
+            previous = set_telemetry(Telemetry(config, tracer_provider, sinks))
             if previous is not None:
                 guarded(previous.shutdown)
             _settings = settings

@@ -27,9 +27,9 @@ _VERSION = "0.1.0"
 class Telemetry:
     """Tracer, sinks and config, built once per ``instrument()``."""
 
-    def __init__(self, config: Config, tracer_provider: Any = None) -> None:
+    def __init__(self, config: Config, tracer_provider: Any = None, sinks: list[Sink] | None = None) -> None:
         self.config = config
-        self.sinks: list[Sink] = []
+        self.sinks: list[Sink] = list(sinks or [])
         self.own_provider: TracerProvider | None = None
         self._jsonl: JsonlSink | None = JsonlSink(config.file) if config.file else None
         provider = tracer_provider or self._global_or_own_provider()
