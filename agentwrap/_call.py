@@ -7,6 +7,7 @@ here runs behind :func:`~agentwrap._errors.guarded` at the patch boundary.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import time
 from typing import Any
@@ -91,7 +92,9 @@ def _output_messages(response: LLMResponse) -> list[dict[str, Any]]:
     if response.output_text:
         parts.append({"type": "text", "content": response.output_text})
     for call in response.tool_calls:
-        parts.append({"type": "tool_call", "id": call.call_id, "name": call.name, "arguments": call.arguments})
+        parts.append(
+            {"type": "tool_call", "id": call.call_id, "name": call.name, "arguments": call.arguments}
+        )
     reason = response.finish_reasons[0] if response.finish_reasons else None
     return [{"role": "assistant", "parts": parts, "finish_reason": reason}]
 
@@ -108,7 +111,7 @@ class Call:
         self.started_ns = time.time_ns()
         self.first_chunk_ns: int | None = None
         self.ended = False
-        self._token: object | None = None
+        self._token: contextvars.Token[otel_context.Context] | None = None
         if self.run is not None:
             self.run.on_request(request, self.started_ns)
         name = f"{request.operation} {request.model}" if request.model else request.operation
@@ -129,7 +132,7 @@ class Call:
         """Undo :meth:`activate` (safe to call when it was not activated)."""
         token, self._token = self._token, None
         if token is not None:
-            otel_context.detach(token)  # type: ignore[arg-type]
+            otel_context.detach(token)
 
     def on_first_chunk(self) -> None:
         """Note the time of the first streamed chunk (time to first token)."""

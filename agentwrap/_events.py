@@ -26,7 +26,9 @@ def _span_attribute(value: Any) -> Any:
     return str(value)
 
 
-def emit_warning(name: str, fields: dict[str, Any], *, span: Span | None = None, run: Run | None = None) -> None:
+def emit_warning(
+    name: str, fields: dict[str, Any], *, span: Span | None = None, run: Run | None = None
+) -> None:
     """Emit a warning event named ``name`` with structured ``fields``."""
     telemetry = run.telemetry if run is not None else get_telemetry()
     now = time.time_ns()
@@ -44,7 +46,9 @@ def emit_warning(name: str, fields: dict[str, Any], *, span: Span | None = None,
         "fields": fields,
     }
     if span is not None and span.is_recording():
-        span.add_event(name, {k: _span_attribute(v) for k, v in fields.items() if v is not None}, timestamp=now)
+        span.add_event(
+            name, {k: _span_attribute(v) for k, v in fields.items() if v is not None}, timestamp=now
+        )
     if run is not None:
         run.add_event(record)
     telemetry.emit(record)

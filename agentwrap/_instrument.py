@@ -31,9 +31,8 @@ _settings: tuple[Any, ...] | None = None
 
 
 def _providers() -> dict[str, tuple[str, str]]:
-    from agentwrap.patches import PROVIDERS
-
-    return PROVIDERS
+    providers: dict[str, tuple[str, str]] = importlib.import_module("agentwrap.patches").PROVIDERS
+    return providers
 
 
 def _apply(provider: str, patch_module_name: str, sdk: ModuleType) -> None:

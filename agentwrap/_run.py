@@ -29,6 +29,9 @@ from agentwrap.records import LLMRequest, LLMResponse, ToolCallRequest, Usage
 
 __all__ = ["Run", "RunScope", "ToolExecution", "Turn", "current_run", "run"]
 
+RunToken = contextvars.Token["Run | None"]
+OtelToken = contextvars.Token[otel_context.Context]
+
 _current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("agentwrap_run", default=None)
 
 
@@ -137,7 +140,10 @@ class Run:
         self._tool_parent = trace.set_span_in_context(self.span)
 
     def _root_attributes(self) -> dict[str, Any]:
-        attrs: dict[str, Any] = {sc.GEN_AI_OPERATION_NAME: sc.OP_INVOKE_AGENT, sc.AGENTWRAP_RUN_ID: self.run_id}
+        attrs: dict[str, Any] = {
+            sc.GEN_AI_OPERATION_NAME: sc.OP_INVOKE_AGENT,
+            sc.AGENTWRAP_RUN_ID: self.run_id,
+        }
         if self.name:
             attrs[sc.GEN_AI_AGENT_NAME] = self.name
             attrs[sc.AGENTWRAP_RUN_NAME] = self.name
@@ -176,7 +182,7 @@ class Run:
             index = len(self.turns)
             self.turns.append(turn)
             shares = _split_usage(turn.usage, len(calls)) if calls else []
-            for call, share in zip(calls, shares):
+            for call, share in zip(calls, shares, strict=True):
                 tool = self._start_tool(call, turn, index, share)
                 turn.tool_call_ids.append(tool.call_id)
                 self.tools.append(tool)
@@ -189,7 +195,9 @@ class Run:
 
     # -- tool spans ----------------------------------------------------------------------------
 
-    def _start_tool(self, call: ToolCallRequest, turn: Turn, index: int, share: dict[str, int]) -> ToolExecution:
+    def _start_tool(
+        self, call: ToolCallRequest, turn: Turn, index: int, share: dict[str, int]
+    ) -> ToolExecution:
         arguments, ok = parse_arguments(call.arguments)
         attrs: dict[str, Any] = {
             sc.GEN_AI_OPERATION_NAME: sc.OP_EXECUTE_TOOL,
@@ -282,7 +290,7 @@ class RunScope:
     def __init__(self, name: str | None, release: str | None, attributes: dict[str, Any]) -> None:
         self._args = (name, release, attributes)
         self.run: Run | None = None
-        self._tokens: tuple[contextvars.Token[Run | None], object] | None = None
+        self._tokens: tuple[RunToken, OtelToken] | None = None
 
     def __enter__(self) -> Run:
         name, release, attributes = self._args
@@ -300,7 +308,7 @@ class RunScope:
         if self._tokens is not None:
             run_token, otel_token = self._tokens
             self._tokens = None
-            guarded(otel_context.detach, otel_token)  # type: ignore[arg-type]
+            guarded(otel_context.detach, otel_token)
             _current_run.reset(run_token)
         if self.run is not None:
             guarded(self.run.close, exc)

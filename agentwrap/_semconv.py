@@ -7,7 +7,6 @@ marks them deprecated from 0.65b0 on, and importing deprecated names would warn 
 
 from __future__ import annotations
 
-
 # Operation and provider
 GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
 GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"

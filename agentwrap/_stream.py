@@ -70,7 +70,7 @@ class _StreamState:
         self.finish(completed=False)
 
 
-class SyncStreamProxy(wrapt.BaseObjectProxy):  # type: ignore[misc]
+class SyncStreamProxy(wrapt.BaseObjectProxy[Any]):
     """Wraps a synchronous SDK stream."""
 
     def __init__(self, stream: Any, call: Call, accumulator: StreamAccumulator) -> None:
@@ -123,7 +123,7 @@ class SyncStreamProxy(wrapt.BaseObjectProxy):  # type: ignore[misc]
             guarded(state.abandon)
 
 
-class AsyncStreamProxy(wrapt.BaseObjectProxy):  # type: ignore[misc]
+class AsyncStreamProxy(wrapt.BaseObjectProxy[Any]):
     """Wraps an asynchronous SDK stream."""
 
     def __init__(self, stream: Any, call: Call, accumulator: StreamAccumulator) -> None:

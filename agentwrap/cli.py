@@ -67,7 +67,9 @@ def render_trace(console: Console, view: TraceView) -> None:
     console.print(tree)
 
 
-def _matches(view: TraceView, run_name: str | None, trace: str | None, release: str | None, warned: bool) -> bool:
+def _matches(
+    view: TraceView, run_name: str | None, trace: str | None, release: str | None, warned: bool
+) -> bool:
     summary = (view.summary or {}).get("summarized_metadata") or {}
     return (
         (run_name is None or view.run_name == run_name)
@@ -128,14 +130,18 @@ def _build_cli() -> Any:
     @click.option("--release", help="Only runs of this release.")
     @click.option("--warnings", "warned", is_flag=True, help="Only runs with warnings.")
     @click.option("--summary/--no-summary", default=False, help="Also print each run's summary JSON.")
-    def view(file: Any, run_name: str | None, trace: str | None, release: str | None, warned: bool, summary: bool) -> None:
+    def view(
+        file: Any, run_name: str | None, trace: str | None, release: str | None, warned: bool, summary: bool
+    ) -> None:
         console = _console()
         shown = 0
         for trace_view in load_runs(read_records(file)):
             if _matches(trace_view, run_name, trace, release, warned):
                 render_trace(console, trace_view)
                 if summary and trace_view.summary:
-                    console.print_json(json.dumps({"summarized_metadata": trace_view.summary["summarized_metadata"]}))
+                    console.print_json(
+                        json.dumps({"summarized_metadata": trace_view.summary["summarized_metadata"]})
+                    )
                 shown += 1
         if not shown:
             console.print("no matching runs")

@@ -107,9 +107,22 @@ def semconv_messages(messages: list[Any]) -> list[dict[str, Any]]:
         parts = _parts(message.get("content"))
         for call in message.get("tool_calls") or []:
             fn = call.get("function") or {}
-            parts.append({"type": "tool_call", "id": call.get("id"), "name": fn.get("name"), "arguments": fn.get("arguments")})
+            parts.append(
+                {
+                    "type": "tool_call",
+                    "id": call.get("id"),
+                    "name": fn.get("name"),
+                    "arguments": fn.get("arguments"),
+                }
+            )
         if role == "tool":
-            parts = [{"type": "tool_call_response", "id": message.get("tool_call_id"), "response": message.get("content")}]
+            parts = [
+                {
+                    "type": "tool_call_response",
+                    "id": message.get("tool_call_id"),
+                    "response": message.get("content"),
+                }
+            ]
         out.append({"role": "system" if role == "developer" else role, "parts": parts})
     return out
 
@@ -119,7 +132,14 @@ def semconv_tools(tools: Any) -> list[dict[str, Any]]:
     out = []
     for tool in tools if isinstance(tools, list) else []:
         fn = tool.get("function", tool) if isinstance(tool, dict) else {}
-        out.append({"type": "function", "name": fn.get("name"), "description": fn.get("description"), "parameters": fn.get("parameters")})
+        out.append(
+            {
+                "type": "function",
+                "name": fn.get("name"),
+                "description": fn.get("description"),
+                "parameters": fn.get("parameters"),
+            }
+        )
     return out
 
 
@@ -163,7 +183,11 @@ class ChatCompletionsEndpoint:
         messages = body.get("messages")
         messages = messages if isinstance(messages, list) else []
         tools = body.get("tools")
-        system = [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer")]
+        system = [
+            m.get("content")
+            for m in messages
+            if isinstance(m, dict) and m.get("role") in ("system", "developer")
+        ]
         attributes: dict[str, Any] = {"openai.api.type": "chat_completions"}
         tier = body.get("service_tier")
         if isinstance(tier, str) and tier != "auto":
@@ -286,4 +310,8 @@ class ChatStreamAccumulator:
         messages = self._body.get("messages")
         prompt = canonical_json(messages) if messages else ""
         output = text + "".join(f"{c.name}{c.arguments}" for c in calls)
-        return Usage(input_tokens=count_tokens(prompt, model), output_tokens=count_tokens(output, model), estimated=True)
+        return Usage(
+            input_tokens=count_tokens(prompt, model),
+            output_tokens=count_tokens(output, model),
+            estimated=True,
+        )

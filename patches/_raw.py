@@ -30,7 +30,9 @@ class _RawState:
         if self.call.request.stream:
             if self.stream_proxy is None or self.stream_proxy.__wrapped__ is not parsed:
                 proxy = AsyncStreamProxy if self.is_async else SyncStreamProxy
-                self.stream_proxy = proxy(parsed, self.call, self.endpoint.accumulator(self.call.request, self.body))
+                self.stream_proxy = proxy(
+                    parsed, self.call, self.endpoint.accumulator(self.call.request, self.body)
+                )
             return self.stream_proxy
         if not self.call.ended:
             self.call.finish(guarded(self.endpoint.response, parsed))
@@ -41,7 +43,7 @@ class _RawState:
             self.call.finish(None)
 
 
-class _RawResponseProxy(wrapt.BaseObjectProxy):  # type: ignore[misc]
+class _RawResponseProxy(wrapt.BaseObjectProxy[Any]):
     def __init__(self, response: Any, state: _RawState) -> None:
         super().__init__(response)
         self._self_state = state
@@ -66,14 +68,14 @@ class _RawResponseProxy(wrapt.BaseObjectProxy):  # type: ignore[misc]
 
 
 class _AsyncRawResponseProxy(_RawResponseProxy):
-    async def parse(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def parse(self, *args: Any, **kwargs: Any) -> Any:
         parsed = await self.__wrapped__.parse(*args, **kwargs)
         if kwargs.get("to") is not None:
             return parsed
         handed = guarded(self._self_state.on_parsed, parsed)
         return parsed if handed is None else handed
 
-    async def close(self) -> Any:  # type: ignore[override]
+    async def close(self) -> Any:
         try:
             return await self.__wrapped__.close()
         finally:

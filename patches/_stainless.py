@@ -96,7 +96,9 @@ def _on_result(call: Call, endpoint: Endpoint, body: dict[str, Any], result: Any
 
 
 def _sync_wrapper(router: Router) -> Callable[..., Any]:
-    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def wrapper(
+        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         started = guarded(_begin, router, instance, args, kwargs)
         if started is None:
             return wrapped(*args, **kwargs)
@@ -161,4 +163,4 @@ def patch_client_classes(base_client: Any, router: Router) -> dict[type, Any]:
 def unpatch_client_classes(originals: dict[type, Any]) -> None:
     """Put back exactly the attributes :func:`patch_client_classes` replaced."""
     for cls, original in originals.items():
-        setattr(cls, "request", original)
+        setattr(cls, "request", original)  # noqa: B010 - the class is only known at run time

@@ -50,7 +50,9 @@ def install(module: Any) -> bool:
         return True
     base_client = getattr(module, "_base_client", None)
     if base_client is None:
-        log.debug("agentwrap: openai %s has no _base_client; not instrumented", getattr(module, "__version__", "?"))
+        log.debug(
+            "agentwrap: openai %s has no _base_client; not instrumented", getattr(module, "__version__", "?")
+        )
         return False
     _originals.update(patch_client_classes(base_client, route))
     if not _originals:
@@ -62,4 +64,3 @@ def uninstall() -> None:
     """Restore the SDK's original methods."""
     unpatch_client_classes(_originals)
     _originals.clear()
-

@@ -22,7 +22,9 @@ def _boom(*args, **kwargs):
 
 
 def _script(server):
-    server.enqueue(Reply(text="result text", tool_calls=[ToolCall("t", {"a": 1}, id="c1")], usage=Usage(7, 3)))
+    server.enqueue(
+        Reply(text="result text", tool_calls=[ToolCall("t", {"a": 1}, id="c1")], usage=Usage(7, 3))
+    )
 
 
 def _baseline(server, client, stream=False):
@@ -40,7 +42,9 @@ def _baseline(server, client, stream=False):
         "agentwrap._call.Call.__init__",
     ],
 )
-def test_fault_in_our_code_never_reaches_the_caller(server, openai_client, fail_open, monkeypatch, caplog, target):
+def test_fault_in_our_code_never_reaches_the_caller(
+    server, openai_client, fail_open, monkeypatch, caplog, target
+):
     expected = _baseline(server, openai_client)
     monkeypatch.setattr(target, _boom)
     with capture(), caplog.at_level(logging.WARNING, logger="agentwrap"):

@@ -157,9 +157,8 @@ def test_own_provider_when_none_is_set_does_not_claim_the_global_slot(server, tm
 
 
 def test_openai_version_is_in_supported_range():
-    from packaging.version import Version
-
     from agentwrap.patches import openai as openai_patch
+    from packaging.version import Version
 
     assert openai_patch.SUPPORTED.startswith(">=")
     assert Version(openai.__version__) >= Version(openai_patch.SUPPORTED[2:])

@@ -20,7 +20,9 @@ def _attrs(span):
 
 
 def test_create_makes_one_span_with_genai_attributes(server, openai_client, captured):
-    server.enqueue(Reply(text="Hi!", usage=Usage(11, 3, cache_read_input_tokens=4), model="gpt-4o-2024-08-06"))
+    server.enqueue(
+        Reply(text="Hi!", usage=Usage(11, 3, cache_read_input_tokens=4), model="gpt-4o-2024-08-06")
+    )
 
     result = openai_client.chat.completions.create(
         model="gpt-4o", messages=MESSAGES, temperature=0.2, max_tokens=50, top_p=0.9, stop=["END"], seed=7
@@ -149,7 +151,9 @@ async def test_async_stream(server, async_openai_client, captured):
 
 async def test_async_stream_closed_early(server, async_openai_client, captured):
     server.enqueue(Reply(text=" ".join(["w"] * 20)))
-    async with await async_openai_client.chat.completions.create(model="m", messages=MESSAGES, stream=True) as s:
+    async with await async_openai_client.chat.completions.create(
+        model="m", messages=MESSAGES, stream=True
+    ) as s:
         async for _ in s:
             break
     [span] = captured.spans

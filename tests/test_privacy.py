@@ -23,14 +23,21 @@ def _everything_emitted(cap, path, caplog) -> str:
     parts.append(path.read_text())
     for record in caplog.records:
         parts.append(record.getMessage())
-        parts.append(json.dumps({k: v for k, v in vars(record).items() if k not in ("args", "exc_info")}, default=str))
+        parts.append(
+            json.dumps({k: v for k, v in vars(record).items() if k not in ("args", "exc_info")}, default=str)
+        )
     return "\n".join(parts)
 
 
 def _run_airline(server, client, tmp_path, caplog, **options):
     path = tmp_path / "out.jsonl"
-    server.enqueue(*AIRLINE_SCRIPT(), ErrorReply(status=401, message=f"Incorrect API key provided: {API_KEY}"))
-    with caplog.at_level(logging.DEBUG, logger="agentwrap"), capture(file=str(path), log_summaries=True, **options) as cap:
+    server.enqueue(
+        *AIRLINE_SCRIPT(), ErrorReply(status=401, message=f"Incorrect API key provided: {API_KEY}")
+    )
+    with (
+        caplog.at_level(logging.DEBUG, logger="agentwrap"),
+        capture(file=str(path), log_summaries=True, **options) as cap,
+    ):
         with agentwrap.run(name="airline-agent"):
             run_airline_agent(client)
             try:

@@ -34,12 +34,17 @@ def test_airline_run_summary_matches_the_seed(server, openai_client, captured_co
     assert [t.name for t in tools] == ["execute_tool search_flights"] * 3
     tool_ids = [_hex(t.context.span_id) for t in tools]
     assert summary["sequence_of_tool_calls"] == [
-        {"span_id": sid, "tool": "search_flights", "args": {"origin": "JFK", "dest": "LAX"}, "result": "no_flights_found"}
+        {
+            "span_id": sid,
+            "tool": "search_flights",
+            "args": {"origin": "JFK", "dest": "LAX"},
+            "result": "no_flights_found",
+        }
         for sid in tool_ids
     ]
     assert summary["selected_tool_calls"] == ["search_flights"]
     assert list(summary["timing_of_each_tool_calls"]) == tool_ids
-    for sid, tool in zip(tool_ids, tools):
+    for sid, tool in zip(tool_ids, tools, strict=True):
         seconds = float(summary["timing_of_each_tool_calls"][sid].rstrip("s"))
         assert seconds == pytest.approx((tool.end_time - tool.start_time) / 1e9, abs=0.006)
         assert seconds >= 0.11  # the demo tool sleeps 0.12 s between request and result
@@ -99,7 +104,16 @@ def test_tool_result_is_truncated(server, openai_client):
                 model="m",
                 messages=[
                     {"role": "user", "content": "go"},
-                    {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "fetch", "arguments": "{\"u\": 1}"}}]},
+                    {
+                        "role": "assistant",
+                        "tool_calls": [
+                            {
+                                "id": "c1",
+                                "type": "function",
+                                "function": {"name": "fetch", "arguments": '{"u": 1}'},
+                            }
+                        ],
+                    },
                     {"role": "tool", "tool_call_id": "c1", "content": long},
                 ],
             )
@@ -110,7 +124,10 @@ def test_tool_result_is_truncated(server, openai_client):
 
 def test_parallel_tool_calls_share_usage_without_double_counting(server, openai_client, captured):
     server.enqueue(
-        Reply(tool_calls=[ToolCall("a", {"i": 1}), ToolCall("b", {"i": 2}), ToolCall("a", {"i": 1})], usage=Usage(100, 31)),
+        Reply(
+            tool_calls=[ToolCall("a", {"i": 1}), ToolCall("b", {"i": 2}), ToolCall("a", {"i": 1})],
+            usage=Usage(100, 31),
+        ),
     )
     with agentwrap.run() as run:
         openai_client.chat.completions.create(model="m", messages=[{"role": "user", "content": "go"}])
@@ -128,7 +145,9 @@ async def _agent(client, index: int) -> dict:
     async with agentwrap.run(name=f"agent-{index}") as run:
         messages = [{"role": "user", "content": f"task {index}"}]
         for step in range(index % 3 + 1):
-            response = await client.chat.completions.create(model=f"model-{index}", messages=messages, tools=[])
+            response = await client.chat.completions.create(
+                model=f"model-{index}", messages=messages, tools=[]
+            )
             call = response.choices[0].message.tool_calls[0]
             messages.append(response.choices[0].message.model_dump(exclude_none=True))
             await asyncio.sleep(0.001 * (index % 5))
@@ -144,7 +163,11 @@ async def test_twenty_concurrent_runs_keep_separate_summaries(server, captured_c
         index = int(body["model"].split("-")[1])
         tool_msgs = [m for m in body["messages"] if m["role"] == "tool"]
         if len(tool_msgs) < index % 3 + 1:
-            return Reply(tool_calls=[ToolCall(f"tool_{index}", {"step": len(tool_msgs)})], usage=Usage(10 + index, 2), delay=0.002)
+            return Reply(
+                tool_calls=[ToolCall(f"tool_{index}", {"step": len(tool_msgs)})],
+                usage=Usage(10 + index, 2),
+                delay=0.002,
+            )
         return Reply(text=f"done {index}", usage=Usage(50, 5))
 
     server.responder = responder
@@ -158,10 +181,14 @@ async def test_twenty_concurrent_runs_keep_separate_summaries(server, captured_c
         assert summary["total_number_of_turns"] == steps + 1
         assert summary["selected_tool_calls"] == [f"tool_{index}"]
         assert [c["args"] for c in summary["sequence_of_tool_calls"]] == [{"step": s} for s in range(steps)]
-        assert [c["result"] for c in summary["sequence_of_tool_calls"]] == [f"r{index}.{s}" for s in range(steps)]
+        assert [c["result"] for c in summary["sequence_of_tool_calls"]] == [
+            f"r{index}.{s}" for s in range(steps)
+        ]
         assert summary["number_of_same_tool_retries"] == 0
         assert summary["llm_model"] == f"model-{index}"
-        assert all(u["prompt_tokens"] == 10 + index for u in summary["token_usage_of_each_tool_call"].values())
+        assert all(
+            u["prompt_tokens"] == 10 + index for u in summary["token_usage_of_each_tool_call"].values()
+        )
         assert summary["trace_id"] == format(roots[f"agent-{index}"].context.trace_id, "032x")
     assert len({s["trace_id"] for s in summaries}) == 20
 
