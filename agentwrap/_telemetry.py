@@ -31,6 +31,9 @@ class Telemetry:
         self.config = config
         self.sinks: list[Sink] = list(sinks or [])
         self.own_provider: TracerProvider | None = None
+        # Processors added to a provider we do not own: shut down with us, since an SDK
+        # provider cannot remove them (else they would keep writing after uninstrument()).
+        self._processors: list[BatchSpanProcessor] = []
         self._jsonl: JsonlSink | None = JsonlSink(config.file) if config.file else None
         provider = tracer_provider or self._global_or_own_provider()
         if self._jsonl is not None:
@@ -50,11 +53,12 @@ class Telemetry:
         self.own_provider = TracerProvider(resource=Resource.create())
         return self.own_provider
 
-    @staticmethod
-    def _add_jsonl_exporter(provider: Any, sink: JsonlSink) -> None:
+    def _add_jsonl_exporter(self, provider: Any, sink: JsonlSink) -> None:
         add = getattr(provider, "add_span_processor", None)
         if callable(add):
-            add(BatchSpanProcessor(JsonlSpanExporter(sink), schedule_delay_millis=500))
+            processor = BatchSpanProcessor(JsonlSpanExporter(sink), schedule_delay_millis=500)
+            add(processor)
+            self._processors.append(processor)
 
     def emit(self, record: dict[str, Any]) -> None:
         """Hand a record to every sink; one failing sink does not stop the others."""
@@ -72,6 +76,8 @@ class Telemetry:
         self.flush()
         if self.own_provider is not None:
             guarded(self.own_provider.shutdown)
+        for processor in self._processors:
+            guarded(processor.shutdown)
         for sink in self.sinks:
             guarded(sink.close)
 

@@ -175,3 +175,20 @@ def test_reply_script_survives_reinstrument(server, openai_client):
         assert len(cap.spans) == 1
         wrapper = vars(_base_client.SyncAPIClient)["request"]
         assert type(wrapper.__wrapped__).__name__ == "function"
+
+
+def test_jsonl_stops_writing_app_provider_spans_after_uninstrument(server, openai_client, tmp_path):
+    from opentelemetry.sdk.trace import TracerProvider
+
+    provider = TracerProvider()  # the app's own SDK provider
+    path = tmp_path / "out.jsonl"
+    agentwrap.instrument(tracer_provider=provider, file=str(path), log_summaries=False)
+    openai_client.chat.completions.create(model="m", messages=MESSAGES)
+    agentwrap.uninstrument()
+    lines = path.read_text().splitlines()
+    assert len(lines) == 1
+    with provider.get_tracer("app").start_as_current_span("app work after uninstrument"):
+        pass
+    provider.force_flush()
+    assert path.read_text().splitlines() == lines
+    provider.shutdown()
