@@ -16,10 +16,10 @@ from agentwrap._summary import SUMMARY_FIELDS
 __version__ = "0.1.0"
 
 __all__ = [
-    "SUMMARY_FIELDS",
     "AgentwrapError",
     "Config",
     "Run",
+    "SUMMARY_FIELDS",
     "__version__",
     "current_run",
     "instrument",
