@@ -1,0 +1,445 @@
+"""The per-run monitor: bounds, heuristics and detectors, fed by the run as calls happen.
+
+The core calls five hooks (each through :func:`~agentwrap._errors.guarded`):
+
+- ``before_send(request)``: a call is about to go out (bounds; in enforce mode it may raise
+  :class:`~agentwrap.detect.bounds.BudgetExceeded`, the one exception ``guarded`` lets through);
+- ``on_call_end(call, response, end_ns, error_type)``: a call ended, its span still open;
+- ``on_turn(turn, tools)``: the run recorded the call and opened spans for the tools it asked for;
+- ``on_tool_end(tool)``: a tool result went back to the model, its span still open;
+- ``on_close(exc)``: the run is closing (user detectors, ``run.terminated``).
+
+Events are emitted outside the monitor's lock; state changes happen under it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from agentwrap._errors import guarded, report_internal_error
+from agentwrap._events import emit_warning
+from agentwrap.detect import heuristics as h
+from agentwrap.detect.api import (
+    DetectorEvent,
+    LLMCallRecord,
+    RunRecords,
+    ToolCallRecord,
+    all_detectors,
+    as_event,
+    occurrence_time,
+)
+from agentwrap.detect.bounds import Bounds, BudgetExceeded
+from agentwrap.detect.store import AnyStore, MemoryFirstSeenStore, iso_time, open_store
+from agentwrap.sinks import LoggingSink
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
+
+    from agentwrap._call import Call
+    from agentwrap._run import Run, ToolExecution, Turn
+    from agentwrap.records import LLMRequest, LLMResponse
+
+__all__ = ["Monitor", "new_monitor"]
+
+log = logging.getLogger("agentwrap")
+
+Pending = list[tuple[str, dict[str, Any], "Span | None", "str | None"]]  # name, fields, span, span_id
+
+_fallback_store = MemoryFirstSeenStore()
+
+
+def first_seen_fields(
+    store_setting: str | None, name: str, key: str, when_ns: int, run: Run
+) -> dict[str, Any]:
+    """``first_seen`` fields of one sighting, recorded in the store (memory if it fails)."""
+    try:
+        store: AnyStore = open_store(store_setting)
+        seen = store.observe(name, key, when_ns, run.trace_id, run.run_id)
+    except (sqlite3.Error, OSError) as exc:
+        log.warning("agentwrap: first_seen store unavailable (%s); using memory for now", exc)
+        seen = _fallback_store.observe(name, key, when_ns, run.trace_id, run.run_id)
+    return {
+        "first_seen": iso_time(seen.first_seen_ns),
+        "first_seen_unix_nano": seen.first_seen_ns,
+        "first_seen_trace_id": seen.trace_id,
+    }
+
+
+class Monitor:
+    """Bounds, heuristics and detectors of one run."""
+
+    def __init__(self, run: Run) -> None:
+        config = run.telemetry.config
+        self.run = run
+        self.bounds = Bounds.resolve(config)
+        self.th = h.Thresholds.from_mapping(config.thresholds)
+        self.store_setting = config.store
+        self._lock = threading.Lock()
+        self.turns_started = 0
+        self.tokens = 0
+        self.errors = 0
+        self.tool_count = 0
+        self.crossed: dict[str, dict[str, Any]] = {}
+        self.refused: BudgetExceeded | None = None
+        self.calls: list[LLMCallRecord] = []
+        self.requests: Counter[str] = Counter()
+        self.last_error: dict[str, str] = {}
+        self.durations: list[float] = []
+        self.growth: list[tuple[int, int]] = []
+        self.growth_fired = False
+        self.tool_keys: Counter[tuple[str, str]] = Counter()
+        self.sequence: list[tuple[str, str]] = []
+        self.oscillating: set[frozenset[tuple[str, str]]] = set()
+        self.streak: list[str] = []
+
+    def set_limits(self, limits: Mapping[str, Any]) -> None:
+        """The run's own bounds over the global ones (``agentwrap.run(max_turns=...)``)."""
+        self.bounds = Bounds.resolve(self.run.telemetry.config, limits)
+
+    # -- emitting -----------------------------------------------------------------------------
+
+    def _emit(self, pending: Pending) -> None:
+        for name, fields, span, span_id in pending:
+            when = time.time_ns()
+            fields.update(first_seen_fields(self.store_setting, name, "", when, self.run))
+            emit_warning(name, fields, span=span or self.run.span, run=self.run, span_id=span_id)
+
+    def _cross(self, bound: str, value: float, step: int, action: str, pending: Pending) -> None:
+        """Note a bound crossed (once per bound); call with the lock held."""
+        limit = getattr(self.bounds, bound)
+        if limit is None or value <= limit or bound in self.crossed:
+            return
+        fields = {
+            "bound": bound,
+            "limit": limit,
+            "value": round(value, 3) if isinstance(value, float) else value,
+            "step": step,
+            "mode": self.bounds.mode,
+            "action": action if self.bounds.enforce else "observed",
+        }
+        self.crossed[bound] = fields
+        pending.append(("run.limit_reached", dict(fields), None, None))
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.run._started_perf
+
+    # -- hooks ----------------------------------------------------------------------------------
+
+    def before_send(self, request: LLMRequest) -> None:
+        """Check the bounds before a call goes out; in enforce mode, refuse it past one."""
+        pending: Pending = []
+        refuse: BudgetExceeded | None = None
+        with self._lock:
+            step = self.turns_started + (1 if request.counts_as_turn else 0)
+            if request.counts_as_turn:
+                self._cross("max_turns", step, step, "call_refused", pending)
+            self._cross("max_wall_time", self._elapsed(), step, "call_refused", pending)
+            if self.bounds.enforce and self.crossed:
+                bound, fields = next(iter(self.crossed.items()))
+                refuse = BudgetExceeded(bound, fields["limit"], fields["value"], self.run.run_id)
+                self.refused = self.refused or refuse
+            elif request.counts_as_turn:
+                self.turns_started = step
+        self._emit(pending)
+        if refuse is not None:
+            raise refuse
+
+    def on_call_end(
+        self,
+        call: Call,
+        response: LLMResponse | None,
+        end_ns: int,
+        error_type: str | None,
+        completed: bool = True,
+    ) -> None:
+        """Per-call heuristics, while the call's span is still open.
+
+        A stream the application abandoned (``completed=False``) is recorded but not judged:
+        its text is whatever had arrived, not what the model answered.
+        """
+        request = call.request
+        if not request.counts_as_turn:
+            return
+        usage = response.usage if response is not None else None
+        record = LLMCallRecord(
+            span_id=format(call.span.get_span_context().span_id, "016x"),
+            step=0,
+            model=(response.model if response else None) or request.model,
+            start_ns=call.started_ns,
+            end_ns=end_ns,
+            input_tokens=usage.input_tokens if usage else None,
+            output_tokens=usage.output_tokens if usage else None,
+            finish_reasons=tuple(response.finish_reasons) if response else (),
+            error_type=error_type,
+            input_hash=request.input_hash,
+            tool_call_count=len(response.tool_calls) if response else 0,
+        )
+        pending: Pending = []
+        span = call.span
+        with self._lock:
+            step = len(self.calls) + 1
+            record = _with_step(record, step)
+            self.calls.append(record)
+            self._repeated_request(record, pending, span)
+            if response is not None and error_type is None and completed:
+                self._response_checks(record, request, response, pending, span)
+        self._emit(pending)
+
+    def _repeated_request(self, record: LLMCallRecord, pending: Pending, span: Span) -> None:
+        if not record.input_hash:
+            return
+        self.requests[record.input_hash] += 1
+        count = self.requests[record.input_hash]
+        previous_error = self.last_error.get(record.input_hash)
+        if record.error_type:
+            self.last_error[record.input_hash] = record.error_type
+        if count >= self.th.repeated_request:
+            fields = {"repeat_count": count, "step": record.step, "input_hash": record.input_hash}
+            if previous_error:
+                fields["previous_error"] = previous_error
+            pending.append(("llm.repeated_request", fields, span, None))
+
+    def _response_checks(
+        self, record: LLMCallRecord, request: LLMRequest, response: LLMResponse, pending: Pending, span: Span
+    ) -> None:
+        reason = h.truncation_reason(record.finish_reasons)
+        if reason is not None:
+            fields: dict[str, Any] = {"step": record.step, "finish_reason": reason}
+            fields["output_tokens"] = record.output_tokens
+            fields["max_tokens"] = request.params.get("max_tokens")
+            pending.append(("output.truncated", fields, span, None))
+        elif not response.tool_calls and not (response.output_text or "").strip():
+            fields = {
+                "step": record.step,
+                "finish_reason": record.finish_reasons[0] if record.finish_reasons else None,
+            }
+            fields["output_tokens"] = record.output_tokens
+            pending.append(("response.empty", fields, span, None))
+        median = h.latency_outlier(self.durations, record.duration_s, self.th)
+        self.durations.append(record.duration_s)
+        if median is not None:
+            fields = {
+                "step": record.step,
+                "latency_s": round(record.duration_s, 3),
+                "median_s": round(median, 3),
+            }
+            fields["ratio"] = round(record.duration_s / median, 1) if median > 0 else None
+            pending.append(("latency.outlier", fields, span, None))
+        if (
+            record.input_tokens
+            and request.message_count
+            and not response.attributes.get("agentwrap.usage.estimated")
+        ):
+            self.growth.append((record.input_tokens, request.message_count))
+            grown = None if self.growth_fired else h.prompt_growth(self.growth, self.th)
+            if grown is not None:
+                self.growth_fired = True
+                pending.append(("prompt.growth", {"step": record.step, **grown}, span, None))
+
+    def on_turn(self, turn: Turn, tools: list[ToolExecution]) -> None:
+        """Bounds on tokens, errors and tool calls; tool repetition and ping-pong."""
+        pending: Pending = []
+        with self._lock:
+            step = len(self.run.turns)
+            self.tokens += turn.usage.total_tokens if turn.usage else 0
+            self.errors += 1 if turn.error_type else 0
+            self.tool_count += len(tools)
+            self._cross("max_total_tokens", self.tokens, step, "next_call_refused", pending)
+            self._cross("max_errors", self.errors, step, "next_call_refused", pending)
+            self._cross("max_tool_calls", self.tool_count, step, "next_call_refused", pending)
+            for tool in tools:
+                self._tool_checks(tool, step, pending)
+        self._emit(pending)
+
+    def _tool_checks(self, tool: ToolExecution, step: int, pending: Pending) -> None:
+        key = (tool.name, tool.arguments_hash)
+        self.tool_keys[key] += 1
+        count = self.tool_keys[key]
+        self._cross("max_tool_retries", count - 1, step, "next_call_refused", pending)
+        if count >= self.th.repeated_calls:
+            fields = {"tool_name": tool.name, "repeat_count": count, "step": step}
+            fields["arguments_hash"] = tool.arguments_hash
+            pending.append(("tool.repeated_calls", fields, tool.span, None))
+        self.sequence.append(key)
+        pair = h.oscillation(self.sequence, self.th.oscillation)
+        if pair is not None and frozenset(pair) not in self.oscillating:
+            self.oscillating.add(frozenset(pair))
+            fields = {"tools": [pair[0][0], pair[1][0]], "cycle_length": self.th.oscillation, "step": step}
+            pending.append(("tool.oscillation", fields, tool.span, None))
+
+    def on_tool_end(self, tool: ToolExecution) -> None:
+        """Tool errors: the run's error count and error streaks."""
+        if tool.result is None:
+            return  # no result came back (the run closed first): neither success nor error
+        failed = tool.is_error or h.looks_like_error(tool.result)
+        pending: Pending = []
+        with self._lock:
+            step = tool.turn_index + 1
+            if not failed:
+                self.streak.clear()
+                return
+            self.errors += 1
+            self.streak.append(tool.name)
+            self._cross("max_errors", self.errors, step, "next_call_refused", pending)
+            if len(self.streak) == self.th.error_streak:
+                fields = {"tool_name": tool.name, "streak": len(self.streak), "step": step}
+                fields["tools"] = sorted(set(self.streak))
+                pending.append(("tool.error_streak", fields, tool.span, None))
+        self._emit(pending)
+
+    def on_close(self, exc: BaseException | None) -> None:
+        """User detectors, then ``run.terminated`` (also kept for the summary record)."""
+        pending: Pending = []
+        with self._lock:
+            self._cross("max_wall_time", self._elapsed(), len(self.run.turns), "next_call_refused", pending)
+        self._emit(pending)
+        self._run_detectors()
+        self._terminated(exc)
+
+    # -- closing ----------------------------------------------------------------------------------
+
+    def _terminated(self, exc: BaseException | None) -> None:
+        if self.refused is not None:
+            reason = self.refused.bound
+        elif isinstance(exc, BudgetExceeded):
+            reason = exc.bound
+        elif isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt)):
+            reason = "cancelled"
+        elif exc is not None:
+            reason = "error"
+        else:
+            reason = "completed"
+        steps = len(self.run.turns)
+        max_steps = self.bounds.max_turns
+        fields: dict[str, Any] = {
+            "termination_reason": reason,
+            "steps_taken": steps,
+            "max_steps": max_steps,
+            "num_errors": self.errors,
+            "max_errors": self.bounds.max_errors,
+            "steps_pct_of_limit": round(steps / max_steps, 2) if max_steps else None,
+            "limits_reached": list(self.crossed),
+            "budget_mode": self.bounds.mode,
+        }
+        self.run.termination = dict(fields)
+        self._emit_terminated(fields)
+
+    def _emit_terminated(self, fields: dict[str, Any]) -> None:
+        """``run.terminated``: root span attributes and an INFO record on the ``agentwrap`` logger.
+
+        Files and other sinks get the same fields inside the run's summary record (its
+        ``"termination"`` key), so a run still writes one record there, not two.
+        """
+        run = self.run
+        now = time.time_ns()
+        # Root span attributes, not a span event: the root's only event is the run summary.
+        prefix = "agentwrap.run.termination."
+        for key, value in fields.items():
+            if value is not None:
+                run.span.set_attribute(
+                    prefix + key, [str(v) for v in value] if isinstance(value, list) else value
+                )
+        record = {
+            "type": "event",
+            "name": "run.terminated",
+            "severity": "info",
+            "time_unix_nano": now,
+            "trace_id": run.trace_id,
+            "span_id": format(run.span.get_span_context().span_id, "016x"),
+            "run_id": run.run_id,
+            "run_name": run.name,
+            "release": run.release,
+            "fields": fields,
+        }
+        for sink in run.telemetry.sinks:
+            if isinstance(sink, LoggingSink):
+                guarded(sink.emit, record)
+
+    def records(self) -> RunRecords:
+        """The run as a detector sees it (the same shape backfill rebuilds from history)."""
+        from agentwrap._summary import build_summary
+
+        run = self.run
+        capture = run.telemetry.config.capture_content
+        tools = tuple(
+            ToolCallRecord(
+                span_id=t.span_id,
+                name=t.name,
+                step=t.turn_index + 1,
+                arguments_hash=t.arguments_hash,
+                start_ns=t.requested_ns,
+                end_ns=t.ended_ns,
+                is_error=t.is_error,
+                arguments=t.arguments if capture else None,
+                result=t.result if capture else None,
+            )
+            for t in list(run.tools)
+        )
+        with self._lock:
+            calls = tuple(self.calls)
+        return RunRecords(
+            run_id=run.run_id,
+            trace_id=run.trace_id,
+            name=run.name,
+            release=run.release,
+            start_ns=run.started_ns,
+            end_ns=run.ended_ns or time.time_ns(),
+            llm_calls=calls,
+            tool_calls=tools,
+            events=tuple(e for e in list(run.events) if e.get("severity") == "warning"),
+            summary=build_summary(run),
+        )
+
+    def _run_detectors(self) -> None:
+        detectors = all_detectors()
+        if not detectors:
+            return
+        records = self.records()
+        for name, detector in detectors.items():
+            try:
+                found = [as_event(item) for item in detector(records) or ()]
+            except Exception as exc:  # noqa: BLE001 - a user's detector must not reach the app
+                log.warning(
+                    "agentwrap: detector %s raised %s: %s; switched off for this run",
+                    name,
+                    type(exc).__name__,
+                    exc,
+                )
+                continue
+            for event in found:
+                self._emit_detected(name, event, records)
+
+    def _emit_detected(self, detector: str, event: DetectorEvent, records: RunRecords) -> None:
+        when = occurrence_time(event, records)
+        fields = {**dict(event.fields), "detector": detector}
+        fields.update(first_seen_fields(self.store_setting, event.name, event.key, when, self.run))
+        emit_warning(event.name, fields, span=self.run.span, run=self.run, span_id=event.span_id)
+
+
+def _with_step(record: LLMCallRecord, step: int) -> LLMCallRecord:
+    from dataclasses import replace
+
+    return replace(record, step=step)
+
+
+class _Disabled:
+    """Stands in when a monitor could not be built: every hook does nothing."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+
+def new_monitor(run: Run) -> Monitor | Any:
+    """The run's monitor; a do-nothing stand-in if building it failed (fail open)."""
+    try:
+        return Monitor(run)
+    except Exception as exc:  # noqa: BLE001 - fail open: the run goes on unmonitored
+        report_internal_error("agentwrap.detect.new_monitor", exc)
+        return _Disabled()
