@@ -155,16 +155,21 @@ class AsyncStreamProxy(wrapt.BaseObjectProxy[Any]):
         try:
             return await self.__wrapped__.__aexit__(exc_type, exc, tb)
         finally:
-            if exc is not None and not isinstance(exc, GeneratorExit):
-                guarded(self._self_state.fail, exc)
-            else:
-                guarded(self._self_state.finish, False)
+            self._self_end(exc)
 
     async def close(self) -> Any:
         """Close the SDK stream, then end the span (as incomplete if not drained)."""
         try:
             return await self.__wrapped__.close()
         finally:
+            guarded(self._self_state.finish, False)
+
+    def _self_end(self, exc: BaseException | None) -> None:
+        # Also called by patches when an SDK helper closed the stream's response behind the
+        # proxy's back (the openai/anthropic stream() helpers do).
+        if exc is not None and not isinstance(exc, GeneratorExit):
+            guarded(self._self_state.fail, exc)
+        else:
             guarded(self._self_state.finish, False)
 
     def __del__(self) -> None:

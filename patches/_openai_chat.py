@@ -17,8 +17,10 @@ from agentwrap.provider import (
     Usage,
     canonical_json,
     capture_content,
+    conversation_hashes,
     count_tokens,
     sha256_hex,
+    sha256_hex_items,
 )
 
 __all__ = ["ChatCompletionsEndpoint", "ChatStreamAccumulator"]
@@ -78,11 +80,42 @@ def _new_tool_results(messages: list[Any]) -> list[ToolResult]:
     return results
 
 
+def field(obj: Any, name: str) -> Any:
+    """``obj.name`` or ``obj[name]``: SDK models, plain dicts (request bodies, and fields an
+    older SDK does not know, which its models keep as dicts) read the same way."""
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _text_of(content: Any) -> Any:
+    if isinstance(content, list) and all(isinstance(p, dict) and "text" in p for p in content):
+        return "".join(str(p["text"]) for p in content)
+    return content
+
+
+def _tool_identity(tool: Any) -> Any:
+    # Chat nests a function under "function"; Responses (and Anthropic) keep it flat. Only what
+    # the model sees counts, so one prompt sent through either API hashes the same.
+    if not isinstance(tool, dict):
+        return tool
+    fn = tool.get("function", tool) if tool.get("type", "function") == "function" else None
+    if not isinstance(fn, dict):
+        return tool
+    schema = fn.get("parameters", fn.get("input_schema"))
+    return {"name": fn.get("name"), "description": fn.get("description"), "parameters": schema}
+
+
 def prompt_version(system: list[Any], tools: Any) -> str | None:
-    """The hash of what makes a prompt version: its system instructions and tool definitions."""
+    """The hash of what makes a prompt version: its system instructions and tool definitions.
+
+    Both are normalized (system text joined from its parts, tools as name, description and
+    parameters) so that the same prompt hashes the same in Chat Completions and Responses.
+    """
+    tools = tools if isinstance(tools, list) else []
     if not system and not tools:
         return None
-    return sha256_hex({"system": system, "tools": tools or []})
+    return sha256_hex({"system": [_text_of(s) for s in system], "tools": [_tool_identity(t) for t in tools]})
 
 
 def _parts(content: Any) -> list[dict[str, Any]]:
@@ -147,20 +180,20 @@ def usage_from(raw: Any) -> Usage | None:
     """OpenAI usage (chat or Responses naming) as neutral Usage; None if absent."""
     if raw is None:
         return None
-    prompt = getattr(raw, "prompt_tokens", None)
-    completion = getattr(raw, "completion_tokens", None)
-    in_details = getattr(raw, "prompt_tokens_details", None)
-    out_details = getattr(raw, "completion_tokens_details", None)
+    prompt = field(raw, "prompt_tokens")
+    completion = field(raw, "completion_tokens")
+    in_details = field(raw, "prompt_tokens_details")
+    out_details = field(raw, "completion_tokens_details")
     if prompt is None and completion is None:  # Responses API naming
-        prompt = getattr(raw, "input_tokens", None)
-        completion = getattr(raw, "output_tokens", None)
-        in_details = getattr(raw, "input_tokens_details", None)
-        out_details = getattr(raw, "output_tokens_details", None)
+        prompt = field(raw, "input_tokens")
+        completion = field(raw, "output_tokens")
+        in_details = field(raw, "input_tokens_details")
+        out_details = field(raw, "output_tokens_details")
     return Usage(
         input_tokens=prompt,
         output_tokens=completion,
-        cache_read_input_tokens=getattr(in_details, "cached_tokens", None),
-        reasoning_output_tokens=getattr(out_details, "reasoning_tokens", None),
+        cache_read_input_tokens=field(in_details, "cached_tokens"),
+        reasoning_output_tokens=field(out_details, "reasoning_tokens"),
     )
 
 
@@ -201,10 +234,11 @@ class ChatCompletionsEndpoint:
             model=body.get("model") if isinstance(body.get("model"), str) else None,
             stream=stream or bool(body.get("stream")),
             params=request_params(body),
-            input_hash=sha256_hex(messages),
+            input_hash=sha256_hex_items(messages),  # = sha256_hex(messages), incremental
             prompt_version_hash=prompt_version(system, tools),
             message_count=len(messages),
             tool_results=_new_tool_results(messages),
+            prefix_hashes=conversation_hashes(None, messages),
             attributes=attributes,
         )
         if capture_content():

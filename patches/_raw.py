@@ -16,6 +16,8 @@ import wrapt
 
 from agentwrap.provider import AsyncStreamProxy, Call, SyncStreamProxy, guarded
 
+from ._closing import exit_exception
+
 __all__ = ["wrap_raw_response"]
 
 
@@ -42,6 +44,16 @@ class _RawState:
         if not self.call.ended and self.stream_proxy is None:
             self.call.finish(None)
 
+    def on_close(self, exc: BaseException | None) -> None:
+        # Closing the response (``with_streaming_response``'s ``with`` exit does) also ends a
+        # stream parsed from it: the stream can deliver nothing more.
+        if self.stream_proxy is not None:
+            self.stream_proxy._self_end(exc)
+        elif exc is not None and not isinstance(exc, GeneratorExit):
+            self.call.fail(exc)
+        else:
+            self.end_unparsed()
+
 
 class _RawResponseProxy(wrapt.BaseObjectProxy[Any]):
     def __init__(self, response: Any, state: _RawState) -> None:
@@ -59,7 +71,7 @@ class _RawResponseProxy(wrapt.BaseObjectProxy[Any]):
         try:
             return self.__wrapped__.close()
         finally:
-            guarded(self._self_state.end_unparsed)
+            guarded(self._self_state.on_close, exit_exception())
 
     def __del__(self) -> None:
         state = getattr(self, "_self_state", None)
@@ -79,7 +91,7 @@ class _AsyncRawResponseProxy(_RawResponseProxy):
         try:
             return await self.__wrapped__.close()
         finally:
-            guarded(self._self_state.end_unparsed)
+            guarded(self._self_state.on_close, exit_exception())
 
 
 def wrap_raw_response(response: Any, call: Call, endpoint: Any, body: dict[str, Any], is_async: bool) -> Any:

@@ -68,6 +68,9 @@ def _begin(
     body = getattr(options, "json_data", None)
     if endpoint is None or not isinstance(body, dict):
         return None
+    extra = getattr(options, "extra_json", None)
+    if isinstance(extra, dict) and extra:  # extra_body=...: the SDK merges it into what it sends
+        body = {**body, **extra}
     request = endpoint.request(body, bool(kwargs.get("stream", False)))
     request.server_address, request.server_port = _server(client)
     return start_call(request), endpoint, body

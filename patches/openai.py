@@ -1,10 +1,14 @@
 """The openai SDK (1.x and 2.x on httpx, 3.x on httpx2).
 
 Wraps ``openai._base_client.SyncAPIClient.request`` and ``AsyncAPIClient.request`` (see
-:mod:`._stainless`) and routes by URL: ``/chat/completions`` here; more endpoints register in
-``ROUTES``. The wire format is read from the JSON body the SDK is about to send and from the
-SDK's parsed response objects, by attribute name only, so SDK upgrades that add fields change
-nothing here.
+:mod:`._stainless`) and routes by URL: ``/chat/completions``, ``/responses`` and
+``/embeddings``; more endpoints register in ``ROUTES``. Every call shape (``create``,
+``parse``, the ``stream()`` helpers, ``with_raw_response``, ``with_streaming_response``)
+arrives there. The wire format is read from the JSON body the SDK is about to send and from
+the SDK's parsed response objects, by attribute name only, so SDK upgrades that add fields
+change nothing here. The ``stream()`` helpers and ``with_streaming_response`` close streams
+behind the proxy's back; ``HELPER_METHODS`` (see :mod:`._closing`) makes those closes end
+the span.
 """
 
 from __future__ import annotations
@@ -12,7 +16,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ._closing import Target, patch_methods, unpatch_methods
 from ._openai_chat import ChatCompletionsEndpoint
+from ._openai_embeddings import EmbeddingsEndpoint
+from ._openai_responses import ResponsesEndpoint
 from ._stainless import Endpoint, patch_client_classes, unpatch_client_classes
 
 __all__ = ["NAME", "SUPPORTED", "install", "route", "uninstall"]
@@ -25,9 +32,32 @@ log = logging.getLogger("agentwrap")
 
 ROUTES: dict[str, Endpoint] = {
     "/chat/completions": ChatCompletionsEndpoint(),
+    "/responses": ResponsesEndpoint(),
+    "/embeddings": EmbeddingsEndpoint(),
 }
 
+_CHAT = "openai.lib.streaming.chat"
+_RESPONSES = "openai.lib.streaming.responses"
+HELPER_METHODS: list[Target] = [
+    (_CHAT, "ChatCompletionStream", "close", "close"),
+    (_CHAT, "ChatCompletionStream", "__exit__", "exit"),
+    (_CHAT, "ChatCompletionStreamManager", "__exit__", "exit"),
+    (_CHAT, "AsyncChatCompletionStream", "close", "aclose"),
+    (_CHAT, "AsyncChatCompletionStream", "__aexit__", "aexit"),
+    (_CHAT, "AsyncChatCompletionStreamManager", "__aexit__", "aexit"),
+    # The Responses API (and its helpers) exist from openai 1.66 on.
+    (_RESPONSES, "ResponseStream", "close", "close"),
+    (_RESPONSES, "ResponseStream", "__exit__", "exit"),
+    (_RESPONSES, "ResponseStreamManager", "__exit__", "exit"),
+    (_RESPONSES, "AsyncResponseStream", "close", "aclose"),
+    (_RESPONSES, "AsyncResponseStream", "__aexit__", "aexit"),
+    (_RESPONSES, "AsyncResponseStreamManager", "__aexit__", "aexit"),
+    ("openai._response", "ResponseContextManager", "__exit__", "exit"),
+    ("openai._response", "AsyncResponseContextManager", "__aexit__", "aexit"),
+]
+
 _originals: dict[type, Any] = {}
+_helpers: list[tuple[type, str, Any]] = []
 
 
 def route(method: str, url: str) -> Endpoint | None:
@@ -57,10 +87,14 @@ def install(module: Any) -> bool:
     _originals.update(patch_client_classes(base_client, route))
     if not _originals:
         log.debug("agentwrap: openai client classes have no request(); not instrumented")
-    return bool(_originals)
+        return False
+    _helpers.extend(patch_methods("openai", HELPER_METHODS))
+    return True
 
 
 def uninstall() -> None:
     """Restore the SDK's original methods."""
+    unpatch_methods(_helpers)
+    _helpers.clear()
     unpatch_client_classes(_originals)
     _originals.clear()
