@@ -17,6 +17,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from agentwrap import _semconv as sc
+from agentwrap._errors import guarded
 from agentwrap._run import Run, Turn, current_run
 from agentwrap._telemetry import Telemetry, get_telemetry
 from agentwrap.records import LLMRequest, LLMResponse, Usage
@@ -168,6 +169,9 @@ class Call:
         self._record(None, end_ns, error_type=error_type)
 
     def _record(self, response: LLMResponse | None, end_ns: int, error_type: str | None) -> None:
+        # Metrics once per call, at its end (never per chunk).
+        args = (self.request, response, self.started_ns, end_ns, self.first_chunk_ns, error_type)
+        guarded(self.telemetry.record_call, *args)
         if self.run is None or not self.request.counts_as_turn:
             return
         model = (response.model if response else None) or self.request.model

@@ -30,6 +30,8 @@ class Config:
         file: Append spans, events and run summaries to this JSONL file.
         release: Release version stamped on runs that do not give their own.
         log_summaries: Emit ``run.summary`` records on the ``agentwrap`` logger.
+        store: The embedded store file (or a ``postgresql://`` URL) that keeps run summaries
+            and events for ``agentwrap report`` (``AGENTWRAP_STORE``).
     """
 
     capture_content: bool = False
@@ -37,6 +39,7 @@ class Config:
     file: str | None = None
     release: str | None = None
     log_summaries: bool = True
+    store: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **overrides: Any) -> Config:
@@ -66,6 +69,8 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     log = _env_bool(env, "AGENTWRAP_LOG_SUMMARIES")
     if log is not None:
         values["log_summaries"] = log
+    if env.get("AGENTWRAP_STORE"):
+        values["store"] = env["AGENTWRAP_STORE"]
     return values
 
 

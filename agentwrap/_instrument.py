@@ -60,6 +60,8 @@ def instrument(
     tracer_provider: Any = None,
     providers: list[str] | None = None,
     sinks: list[Any] | None = None,
+    meter_provider: Any = None,
+    logger_provider: Any = None,
     **options: Any,
 ) -> None:
     """Instrument the LLM SDKs (idempotent and thread-safe).
@@ -70,6 +72,10 @@ def instrument(
         providers: Which SDKs to instrument (default: all known, e.g. ``["openai"]``).
         sinks: Extra sinks (objects with ``emit(record)`` and ``close()``) for run summaries
             and events, beside the logger and the JSONL file.
+        meter_provider: The OTel MeterProvider for the GenAI and run metrics. Default: the
+            global one if the app set one, else an OTLP one if ``OTEL_EXPORTER_OTLP_*`` asks.
+        logger_provider: An OTel LoggerProvider to receive run summaries and events as log
+            records. Default: an OTLP one if ``OTEL_EXPORTER_OTLP_*`` asks, else none.
         **options: Configuration (:class:`agentwrap.Config` fields such as ``file``,
             ``capture_content``, ``release``, ``result_max_chars``); unset ones come from
             ``AGENTWRAP_*`` variables.
@@ -82,9 +88,11 @@ def instrument(
     if unknown:
         raise ValueError(f"agentwrap: unknown provider(s) {unknown}; known: {sorted(known)}")
     with _lock:
-        settings = (config, tracer_provider, tuple(wanted), tuple(sinks or ()))
+        providers_given = (tracer_provider, meter_provider, logger_provider)
+        settings = (config, tuple(wanted), tuple(sinks or ()), *providers_given)
         if settings != _settings:
-            previous = set_telemetry(Telemetry(config, tracer_provider, sinks))
+            telemetry = Telemetry(config, tracer_provider, sinks, meter_provider, logger_provider)
+            previous = set_telemetry(telemetry)
             if previous is not None:
                 guarded(previous.shutdown)
             _settings = settings

@@ -103,4 +103,12 @@ def build_summary_record(run: Run) -> dict[str, Any]:
         "summarized_metadata": build_summary(run),
         # Beside the seed's object, never inside it: its fields stay exactly the seed's.
         "warnings": dict(Counter(str(e["name"]) for e in run.events)),
+        # The whole run's tokens (the seed's per-tool-call usage misses the final answer's).
+        "usage": _run_usage(run),
     }
+
+
+def _run_usage(run: Run) -> dict[str, int]:
+    tokens_in = sum((t.usage.input_tokens or 0) for t in run.turns if t.usage)
+    tokens_out = sum((t.usage.output_tokens or 0) for t in run.turns if t.usage)
+    return {"input_tokens": tokens_in, "output_tokens": tokens_out, "total_tokens": tokens_in + tokens_out}

@@ -17,7 +17,10 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from agentwrap._config import Config, load_config
 from agentwrap._errors import guarded
+from agentwrap._metrics import Metrics
+from agentwrap._otel_export import logger_provider_from_env, meter_provider_from_env, shutdown_bounded
 from agentwrap.sinks import JsonlSink, JsonlSpanExporter, LoggingSink, Sink
+from agentwrap.sinks._otel_logs import OtelLogSink
 
 __all__ = ["Telemetry", "get_telemetry", "set_telemetry"]
 
@@ -27,7 +30,14 @@ _VERSION = "0.1.0"
 class Telemetry:
     """Tracer, sinks and config, built once per ``instrument()``."""
 
-    def __init__(self, config: Config, tracer_provider: Any = None, sinks: list[Sink] | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        tracer_provider: Any = None,
+        sinks: list[Sink] | None = None,
+        meter_provider: Any = None,
+        logger_provider: Any = None,
+    ) -> None:
         self.config = config
         self.sinks: list[Sink] = list(sinks or [])
         self.own_provider: TracerProvider | None = None
@@ -41,6 +51,9 @@ class Telemetry:
             self.sinks.append(self._jsonl)
         if config.log_summaries:
             self.sinks.append(LoggingSink())
+        self._own_meter_provider: Any = None
+        self.metrics = self._build_metrics(meter_provider)
+        guarded(self._add_record_exports, config, logger_provider)
         self.provider = provider
         self.tracer = provider.get_tracer("agentwrap", _VERSION)
 
@@ -60,8 +73,33 @@ class Telemetry:
             add(processor)
             self._processors.append(processor)
 
+    def _build_metrics(self, meter_provider: Any) -> Metrics | None:
+        if meter_provider is None:
+            meter_provider, owned = guarded(meter_provider_from_env) or (None, False)
+            self._own_meter_provider = meter_provider if owned else None
+        return guarded(Metrics, meter_provider)
+
+    def _add_record_exports(self, config: Config, logger_provider: Any) -> None:
+        # The run store and OTel log records: where summaries and events go beyond the file.
+        from agentwrap.store import StoreSink, open_store, store_target
+
+        target = store_target(config.store)
+        if target is not None:
+            self.sinks.append(StoreSink(open_store(target)))
+        owned = logger_provider is None
+        provider = logger_provider or logger_provider_from_env()
+        if provider is not None:
+            self.sinks.append(OtelLogSink(provider, owned=owned))
+
+    def record_call(self, *args: Any) -> None:
+        """Metrics of one finished LLM call (see :meth:`Metrics.record_call`)."""
+        if self.metrics is not None:
+            self.metrics.record_call(*args)
+
     def emit(self, record: dict[str, Any]) -> None:
         """Hand a record to every sink; one failing sink does not stop the others."""
+        if self.metrics is not None:
+            guarded(self.metrics.record, record)
         for sink in self.sinks:
             guarded(sink.emit, record)
 
@@ -79,7 +117,12 @@ class Telemetry:
         for processor in self._processors:
             guarded(processor.shutdown)
         for sink in self.sinks:
-            guarded(sink.close)
+            if isinstance(sink, OtelLogSink) and sink.owned:
+                shutdown_bounded(sink.close)  # a collector that is down must not hold up exit
+            else:
+                guarded(sink.close)
+        if self._own_meter_provider is not None:
+            shutdown_bounded(self._own_meter_provider.shutdown)
 
 
 _lock = threading.Lock()

@@ -70,8 +70,8 @@ def load_runs(records: Iterable[dict[str, Any]]) -> list[TraceView]:
             spans.setdefault(trace_id, []).append(record)
         elif kind == "run.summary":
             view.summary = record
-        elif kind == "event":
-            view.warnings.append(record)
+        elif kind == "event" and record.get("severity", "warning") == "warning":
+            view.warnings.append(record)  # info events (run.terminated) are in the summary already
     for trace_id, view in traces.items():
         view.roots = _tree(spans.get(trace_id, []))
     return list(traces.values())

@@ -1,4 +1,4 @@
-"""The ``agentwrap`` command line: ``demo`` and ``view``.
+"""The ``agentwrap`` command line: ``demo``, ``view``, ``import``, ``report`` and ``dashboard``.
 
 Needs the ``cli`` extra (click and rich); the library itself never imports this module.
 """
@@ -108,7 +108,10 @@ def _demo(file: str | None, quiet: bool) -> None:
     if not quiet:
         console.print("\n[bold]Run summary[/] (the seed's aggregate schema):")
         console.print_json(json.dumps({"summarized_metadata": run.summary}))
-    console.print(f"\nSpans, events and the summary are in {path}\nLook again with: agentwrap view {path}")
+    console.print(f"\nSpans, events and the summary are in {path}")
+    console.print(f"Look again with:    agentwrap view {path}")
+    console.print(f"Aggregate it:       agentwrap report --from {path}")
+    console.print(f"Open a dashboard:   agentwrap dashboard --from {path} -o agentwrap-dashboard.html")
 
 
 def _build_cli() -> Any:
@@ -130,10 +133,19 @@ def _build_cli() -> Any:
     @click.option("--release", help="Only runs of this release.")
     @click.option("--warnings", "warned", is_flag=True, help="Only runs with warnings.")
     @click.option("--summary/--no-summary", default=False, help="Also print each run's summary JSON.")
+    @click.option("--color/--no-color", default=None, help="Force colour on or off (default: on a terminal).")
     def view(
-        file: Any, run_name: str | None, trace: str | None, release: str | None, warned: bool, summary: bool
+        file: Any,
+        run_name: str | None,
+        trace: str | None,
+        release: str | None,
+        warned: bool,
+        summary: bool,
+        color: bool | None,
     ) -> None:
         console = _console()
+        if color is not None:
+            console = Console(highlight=False, force_terminal=color, no_color=not color, width=200)
         shown = 0
         for trace_view in load_runs(read_records(file)):
             if _matches(trace_view, run_name, trace, release, warned):
@@ -146,6 +158,9 @@ def _build_cli() -> Any:
         if not shown:
             console.print("no matching runs")
 
+    from agentwrap._cli_data import add_commands  # import, report, dashboard
+
+    add_commands(cli)
     return cli
 
 

@@ -1,0 +1,58 @@
+"""Loading a JSONL file (spans, events, run summaries) into a run store, in batches."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import IO, Any
+
+from agentwrap.store._base import RunStore, WriteCounts
+
+__all__ = ["import_jsonl"]
+
+log = logging.getLogger("agentwrap")
+
+
+def import_jsonl(
+    store: RunStore,
+    handle: IO[bytes],
+    *,
+    batch_size: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> WriteCounts:
+    """Write every record of a JSONL file to ``store``; ``progress(bytes)`` after each batch.
+
+    Importing the same file twice stores nothing new (rows are keyed by run, event, span).
+    """
+    totals = WriteCounts(runs=0, events=0, spans=0, skipped=0)
+    batch: list[dict[str, Any]] = []
+    done = 0
+
+    def flush() -> None:
+        nonlocal done
+        counts = store.write(batch)
+        for key, value in counts.items():
+            totals[key] += value
+        batch.clear()
+        if progress is not None:
+            progress(done)
+
+    for raw in handle:
+        done += len(raw)
+        line = raw.strip()
+        if not line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            totals["skipped"] += 1
+            continue
+        if isinstance(record, dict):
+            batch.append(record)
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    if totals["skipped"]:
+        log.warning("agentwrap: %d lines were not JSON and were skipped", totals["skipped"])
+    return totals

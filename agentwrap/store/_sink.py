@@ -1,0 +1,120 @@
+"""The sink that fills a run store as runs close, off the application's threads.
+
+``emit`` only puts the record on a bounded queue (it never waits: when the queue is full the
+record is dropped and counted; the JSONL file, if any, still has it). A daemon thread writes
+batches to the store. A store that cannot be reached (a database down, a locked file) costs
+the writer thread a retry later, never the app: ``close`` waits a bounded time.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import Any
+
+from agentwrap.store._base import RunStore
+
+__all__ = ["StoreSink"]
+
+log = logging.getLogger("agentwrap")
+
+_STOP = object()
+_STORED_TYPES = ("run.summary", "event")
+
+
+class StoreSink:
+    """Write ``run.summary`` and ``event`` records to a :class:`RunStore` in the background."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        *,
+        max_queue: int = 10_000,
+        batch_size: int = 500,
+        close_timeout_s: float = 5.0,
+        retry_delay_s: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.dropped = 0
+        self.failed_batches = 0
+        self.written = 0
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        self._batch_size = batch_size
+        self._close_timeout_s = close_timeout_s
+        self._retry_delay_s = retry_delay_s
+        self._closed = False
+        self._warned = False
+        self._thread = threading.Thread(target=self._work, name="agentwrap-store", daemon=True)
+        self._thread.start()
+
+    def emit(self, record: dict[str, Any]) -> None:
+        """Queue a summary or event record for the store; never blocks."""
+        if self._closed or record.get("type") not in _STORED_TYPES:
+            return
+        try:
+            self._queue.put_nowait(record)
+        except queue.Full:
+            self.dropped += 1
+
+    def flush(self, timeout_s: float = 5.0) -> bool:
+        """Wait (at most ``timeout_s``) until every queued record was handled."""
+        deadline = time.monotonic() + timeout_s
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return not self._queue.unfinished_tasks
+
+    def close(self) -> None:
+        """Write what is queued (waiting a bounded time), then close the store."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._queue.put(_STOP, timeout=self._close_timeout_s)
+        except queue.Full:
+            pass
+        self._thread.join(self._close_timeout_s)
+        if not self._thread.is_alive():
+            self.store.close()
+
+    def _work(self) -> None:
+        while True:
+            first = self._queue.get()
+            batch = [first]
+            while len(batch) < self._batch_size:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = any(item is _STOP for item in batch)
+            records = [item for item in batch if item is not _STOP]
+            if records:
+                self._write(records, last_chance=stop or self._closed)
+            for _ in batch:
+                self._queue.task_done()
+            if stop:
+                return
+
+    def _write(self, records: list[dict[str, Any]], last_chance: bool) -> None:
+        for attempt in range(1 if last_chance else 3):
+            try:
+                self.store.write(records)
+                self.written += len(records)
+                return
+            except Exception as exc:  # noqa: BLE001 - the store is best effort, the app goes on
+                self._report(exc)
+                try:
+                    self.store.close()
+                except Exception:  # noqa: BLE001
+                    pass
+                if attempt < 2 and not last_chance:
+                    time.sleep(self._retry_delay_s * (attempt + 1))
+        self.failed_batches += 1
+
+    def _report(self, exc: Exception) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning("agentwrap: run store %s unavailable (%s); records dropped", self.store.url, exc)
+        else:
+            log.debug("agentwrap: run store write failed", exc_info=exc)
