@@ -3,15 +3,26 @@
 A hash must not depend on dict order or on how an SDK happened to build its objects, so
 everything is hashed through one canonical JSON form. Hashes are always on (they carry no
 content), and look like ``sha256-<64 hex>``.
+
+Agent loops resend the whole conversation on every call, each request extending the last
+one. :func:`sha256_hex_items` and :func:`prefix_digests` therefore remember the conversations
+they hashed lately (a small LRU of :class:`_Chain`): a request whose leading items equal a
+remembered conversation reuses its hash state and serializes only the new items, so a run's
+hashing stays linear in its length instead of quadratic. Recognising the prefix costs one
+C-level ``==`` of the two item lists (the SDKs build request bodies afresh per call, so the
+objects differ but their strings are shared, and the comparison mostly checks identities).
+The results are exactly those of hashing from scratch.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["canonical_json", "parse_arguments", "sha256_hex"]
+__all__ = ["canonical_json", "parse_arguments", "prefix_digests", "sha256_hex", "sha256_hex_items"]
 
 
 def _fallback(obj: Any) -> Any:
@@ -39,6 +50,113 @@ def sha256_hex(obj: Any) -> str:
     """``sha256-<hex>`` of the canonical serialization of ``obj`` (strings are hashed as is)."""
     text = obj if isinstance(obj, str) else canonical_json(obj)
     return "sha256-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class _Chain:
+    """A conversation hashed lately: its items, the sha256 state after them, their links."""
+
+    __slots__ = ("items", "sha", "links")
+
+    def __init__(self, items: list[Any], sha: Any, links: list[bytes] | None) -> None:
+        self.items = items  # our own shallow copy: the caller may append to its list
+        self.sha = sha  # sha256 of "[" + the items' canonical JSON joined by "," (never updated in place)
+        self.links = links  # prefix_digests' chained digests, once someone asked for them
+
+
+_CHAINS_MAX = 32  # conversations remembered at once (LRU); a chain holds one item list
+_CHAIN_MIN_ITEMS = 8  # shorter lists are hashed afresh: cheaper than looking them up
+_chains: list[_Chain] = []  # most recently used last
+_chains_lock = threading.Lock()
+
+
+def _encoded(item: Any) -> bytes:
+    text = item if isinstance(item, str) else canonical_json(item)
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _longest_prefix(items: Sequence[Any]) -> _Chain | None:
+    """The remembered chain whose items are the longest prefix of ``items`` (moved to MRU)."""
+    size = len(items)
+    with _chains_lock:
+        for index in range(len(_chains) - 1, -1, -1):
+            chain = _chains[index]
+            n = len(chain.items)
+            # Cheap rejects first (length, last item), then one C-level comparison of the lists.
+            if n == 0 or n > size or items[n - 1] != chain.items[n - 1]:
+                continue
+            if (items[:n] if n < size else items) == chain.items:
+                del _chains[index]
+                _chains.append(chain)
+                return chain
+    return None
+
+
+def _remember(chain: _Chain) -> None:
+    # The shorter chain stays too (LRU): a retry, or a second branch from the same prefix
+    # (sub-agents, parallel samples), can still start from it.
+    with _chains_lock:
+        _chains.append(chain)
+        del _chains[:-_CHAINS_MAX]
+
+
+def _extend(items: Sequence[Any], links_wanted: bool) -> _Chain:
+    """The chain for ``items``: a remembered prefix extended by the new items only."""
+    known = _longest_prefix(items)
+    if known is not None and len(known.items) == len(items) and (known.links is not None or not links_wanted):
+        return known
+    start = len(known.items) if known is not None else 0
+    sha = known.sha.copy() if known is not None else hashlib.sha256(b"[")
+    links: list[bytes] | None = None
+    if known is not None and known.links is not None:  # keep them going once they exist
+        links = list(known.links)
+    elif links_wanted:
+        links = []
+    linked = len(links) if links is not None else len(items)
+    previous = links[-1] if links else b""
+    for position, item in enumerate(items):
+        if position < start and position < linked:
+            continue
+        data = _encoded(item)
+        if position >= start:
+            sha.update(b"," + data if position else data)
+        if links is not None:
+            previous = hashlib.blake2b(previous + data, digest_size=16).digest()
+            links.append(previous)
+    chain = _Chain(list(items), sha, links)
+    _remember(chain)
+    return chain
+
+
+def sha256_hex_items(items: Sequence[Any]) -> str:
+    """``sha256_hex(list(items))``, computed incrementally across calls.
+
+    The value is exactly that of :func:`sha256_hex` on the list (the canonical JSON of a list
+    is its items' canonical JSON joined by commas in brackets), so it is stable and
+    dict-order independent; only the work differs: items already hashed as the leading
+    items of a recent conversation are not serialized again.
+    """
+    if len(items) < _CHAIN_MIN_ITEMS:
+        return sha256_hex(list(items))
+    sha = _extend(items, links_wanted=False).sha.copy()
+    sha.update(b"]")
+    return "sha256-" + str(sha.hexdigest())
+
+
+def prefix_digests(items: Sequence[Any]) -> list[str]:
+    """The chained digest of every leading slice of ``items`` (process-local, 128-bit).
+
+    ``result[i]`` is ``blake2b(result[i-1] + canonical_json(items[i]))`` (raw digests chained,
+    hex returned), so a request that extends an earlier one has the earlier one's last digest
+    among its own. Incremental like :func:`sha256_hex_items`.
+    """
+    if len(items) < _CHAIN_MIN_ITEMS:
+        links, previous = [], b""
+        for item in items:
+            previous = hashlib.blake2b(previous + _encoded(item), digest_size=16).digest()
+            links.append(previous)
+    else:
+        links = _extend(items, links_wanted=True).links or []
+    return [link.hex() for link in links]
 
 
 def parse_arguments(raw: Any) -> tuple[Any, bool]:

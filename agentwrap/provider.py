@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from agentwrap._call import Call, start_call
 from agentwrap._errors import guarded, report_internal_error
-from agentwrap._hashing import canonical_json, sha256_hex
+from agentwrap._hashing import canonical_json, sha256_hex, sha256_hex_items
 from agentwrap._stream import AsyncStreamProxy, StreamAccumulator, SyncStreamProxy
 from agentwrap._telemetry import get_telemetry
 from agentwrap._tokens import count_tokens
@@ -38,5 +38,6 @@ __all__ = [
     "guarded",
     "report_internal_error",
     "sha256_hex",
+    "sha256_hex_items",
     "start_call",
 ]
