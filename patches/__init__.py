@@ -13,4 +13,5 @@ __all__ = ["PROVIDERS"]
 # provider name -> (SDK import name, patch module)
 PROVIDERS: dict[str, tuple[str, str]] = {
     "openai": ("openai", "agentwrap.patches.openai"),
+    "anthropic": ("anthropic", "agentwrap.patches.anthropic"),
 }
