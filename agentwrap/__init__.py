@@ -12,18 +12,24 @@ from agentwrap._errors import AgentwrapError
 from agentwrap._instrument import instrument, instrumented_providers, uninstrument
 from agentwrap._run import Run, current_run, run
 from agentwrap._summary import SUMMARY_FIELDS
+from agentwrap.detect import BudgetExceeded, DetectorEvent, RunRecords, register_detector, unregister_detector
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AgentwrapError",
+    "BudgetExceeded",
     "Config",
+    "DetectorEvent",
     "Run",
+    "RunRecords",
     "SUMMARY_FIELDS",
     "__version__",
     "current_run",
     "instrument",
     "instrumented_providers",
+    "register_detector",
     "run",
     "uninstrument",
+    "unregister_detector",
 ]

@@ -115,6 +115,9 @@ class Call:
         self._token: contextvars.Token[otel_context.Context] | None = None
         if self.run is not None:
             self.run.on_request(request, self.started_ns)
+            # Bounds: in enforce mode this raises BudgetExceeded (guarded lets it through)
+            # before the span starts and before the SDK sends anything.
+            guarded(self.run.monitor.before_send, request)
         name = f"{request.operation} {request.model}" if request.model else request.operation
         self.span = telemetry.tracer.start_span(
             name,
@@ -152,6 +155,8 @@ class Call:
             self.span.set_attributes(_response_attributes(response, self.telemetry.config.capture_content))
         if self.request.stream:
             self.span.set_attribute(sc.AGENTWRAP_STREAM_COMPLETED, completed)
+        if self.run is not None:
+            guarded(self.run.monitor.on_call_end, self, response, end_ns, None, completed)
         self.span.end(end_time=end_ns)
         self._record(response, end_ns, error_type=None)
 
@@ -165,6 +170,8 @@ class Call:
         self.span.set_attribute(sc.ERROR_TYPE, error_type)
         # Only the class name: provider error messages can echo parts of an API key.
         self.span.set_status(Status(StatusCode.ERROR, error_type))
+        if self.run is not None:
+            guarded(self.run.monitor.on_call_end, self, None, end_ns, error_type)
         self.span.end(end_time=end_ns)
         self._record(None, end_ns, error_type=error_type)
 

@@ -30,8 +30,17 @@ class Config:
         file: Append spans, events and run summaries to this JSONL file.
         release: Release version stamped on runs that do not give their own.
         log_summaries: Emit ``run.summary`` records on the ``agentwrap`` logger.
+        max_turns, max_tool_calls, max_tool_retries, max_total_tokens, max_errors,
+            max_wall_time: Structural bounds of every run (``None``: unbounded); a run can
+            set its own with ``agentwrap.run(max_turns=...)``. See :mod:`agentwrap.detect`.
+        budget_mode: ``"observe"`` (crossing a bound emits ``run.limit_reached``) or
+            ``"enforce"`` (the call past the bound raises ``agentwrap.BudgetExceeded``).
+        thresholds: Heuristic thresholds by name (``{"repeated_calls": 4}``); see
+            :class:`agentwrap.detect.Thresholds`.
         store: The embedded store file (or a ``postgresql://`` URL) that keeps run summaries
-            and events for ``agentwrap report`` (``AGENTWRAP_STORE``).
+            and events for ``agentwrap report`` (``AGENTWRAP_STORE``). The ``first_seen``
+            table of :mod:`agentwrap.detect` lives in that file (a URL: in the default file
+            under the user's data directory, used when unset; ``"off"``: in memory only).
     """
 
     capture_content: bool = False
@@ -39,8 +48,23 @@ class Config:
     file: str | None = None
     release: str | None = None
     log_summaries: bool = True
+    max_turns: int | None = None
+    max_tool_calls: int | None = None
+    max_tool_retries: int | None = None
+    max_total_tokens: int | None = None
+    max_errors: int | None = None
+    max_wall_time: float | None = None
+    budget_mode: str = "observe"
+    thresholds: Mapping[str, float] = field(default_factory=dict)
     store: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.budget_mode not in ("observe", "enforce"):
+            raise ValueError(f"agentwrap: budget_mode must be observe or enforce, not {self.budget_mode!r}")
+        from agentwrap.detect.heuristics import Thresholds  # late: detect is imported after config
+
+        Thresholds.from_mapping(self.thresholds)  # unknown names raise ValueError here, not mid-run
 
     def with_overrides(self, **overrides: Any) -> Config:
         """A copy with the given fields replaced (unknown names raise TypeError)."""
@@ -69,6 +93,42 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     log = _env_bool(env, "AGENTWRAP_LOG_SUMMARIES")
     if log is not None:
         values["log_summaries"] = log
+    values.update(_detect_from_env(env))
+    return values
+
+
+_BOUND_VARIABLES = {
+    "max_turns": int,
+    "max_tool_calls": int,
+    "max_tool_retries": int,
+    "max_total_tokens": int,
+    "max_errors": int,
+    "max_wall_time": float,
+}
+
+
+def _detect_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """Bounds, budget mode, heuristic thresholds and the first_seen store (``agentwrap.detect``)."""
+    values: dict[str, Any] = {}
+    for name, kind in _BOUND_VARIABLES.items():
+        raw = env.get("AGENTWRAP_" + name.upper(), "").strip()
+        try:
+            if raw:
+                values[name] = kind(raw)
+        except ValueError:
+            pass  # a malformed variable is ignored, like an unset one
+    mode = env.get("AGENTWRAP_BUDGET_MODE", "").strip().lower()
+    if mode in ("observe", "enforce"):
+        values["budget_mode"] = mode
+    thresholds: dict[str, float] = {}
+    for item in env.get("AGENTWRAP_THRESHOLDS", "").split(","):  # "repeated_calls=4,latency_factor=3"
+        key, _, raw = item.partition("=")
+        try:
+            thresholds[key.strip()] = float(raw)
+        except ValueError:
+            continue
+    if thresholds:
+        values["thresholds"] = thresholds
     if env.get("AGENTWRAP_STORE"):
         values["store"] = env["AGENTWRAP_STORE"]
     return values

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["AgentwrapError", "guarded", "logger", "report_internal_error"]
+__all__ = ["AgentwrapError", "DeliberateError", "guarded", "logger", "report_internal_error"]
 
 logger = logging.getLogger("agentwrap")
 
@@ -28,6 +28,15 @@ _reported_lock = threading.Lock()
 
 class AgentwrapError(Exception):
     """Base class of the errors agentwrap raises on purpose (configuration, budgets)."""
+
+
+class DeliberateError(AgentwrapError):
+    """An error agentwrap raises *into the host program* on purpose, from guarded code.
+
+    :func:`guarded` swallows every other exception; this one (and only this one, with its
+    subclasses such as :class:`agentwrap.BudgetExceeded`) it lets through, so that an
+    enforced budget can stop a call before anything is sent.
+    """
 
 
 def report_internal_error(where: str, exc: BaseException) -> None:
@@ -52,6 +61,8 @@ def guarded(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
     """Call ``fn``; on any exception of ours, report it and return ``None``."""
     try:
         return fn(*args, **kwargs)
+    except DeliberateError:
+        raise  # meant for the host program (an enforced budget), not an internal error
     except Exception as exc:  # noqa: BLE001 - fail open is the point
         report_internal_error(getattr(fn, "__qualname__", repr(fn)), exc)
         return None

@@ -27,19 +27,30 @@ def _span_attribute(value: Any) -> Any:
 
 
 def emit_warning(
-    name: str, fields: dict[str, Any], *, span: Span | None = None, run: Run | None = None
+    name: str,
+    fields: dict[str, Any],
+    *,
+    span: Span | None = None,
+    run: Run | None = None,
+    severity: str = "warning",
+    span_id: str | None = None,
 ) -> None:
-    """Emit a warning event named ``name`` with structured ``fields``."""
+    """Emit a warning event named ``name`` with structured ``fields``.
+
+    ``severity="info"`` makes it an informational event (``run.terminated``), logged at INFO
+    and not counted among the run's warnings. ``span_id`` names the span the event is about
+    when that span has already ended (the event is then added to ``span``, the run's root).
+    """
     telemetry = run.telemetry if run is not None else get_telemetry()
     now = time.time_ns()
     ctx = span.get_span_context() if span is not None else None
     record: dict[str, Any] = {
         "type": "event",
         "name": name,
-        "severity": "warning",
+        "severity": severity,
         "time_unix_nano": now,
         "trace_id": format(ctx.trace_id, "032x") if ctx else (run.trace_id if run else None),
-        "span_id": format(ctx.span_id, "016x") if ctx else None,
+        "span_id": span_id or (format(ctx.span_id, "016x") if ctx else None),
         "run_id": run.run_id if run else None,
         "run_name": run.name if run else None,
         "release": run.release if run else telemetry.config.release,

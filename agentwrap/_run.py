@@ -25,6 +25,7 @@ from agentwrap import _semconv as sc
 from agentwrap._errors import guarded
 from agentwrap._hashing import canonical_json, parse_arguments, sha256_hex
 from agentwrap._telemetry import Telemetry, get_telemetry
+from agentwrap.detect._monitor import new_monitor
 from agentwrap.records import LLMRequest, LLMResponse, ToolCallRequest, Usage
 
 __all__ = ["Run", "RunScope", "ToolExecution", "Turn", "current_run", "run"]
@@ -138,6 +139,9 @@ class Run:
         ctx = self.span.get_span_context()
         self.trace_id = format(ctx.trace_id, "032x")
         self._tool_parent = trace.set_span_in_context(self.span)
+        # run.terminated's fields once closed; the monitor runs bounds, heuristics, detectors.
+        self.termination: dict[str, Any] | None = None
+        self.monitor = new_monitor(self)
 
     def _root_attributes(self) -> dict[str, Any]:
         attrs: dict[str, Any] = {
@@ -182,11 +186,14 @@ class Run:
             index = len(self.turns)
             self.turns.append(turn)
             shares = _split_usage(turn.usage, len(calls)) if calls else []
+            started: list[ToolExecution] = []
             for call, share in zip(calls, shares, strict=True):
                 tool = self._start_tool(call, turn, index, share)
                 turn.tool_call_ids.append(tool.call_id)
                 self.tools.append(tool)
                 self.pending[tool.call_id] = tool
+                started.append(tool)
+        guarded(self.monitor.on_turn, turn, started)
 
     def add_event(self, record: dict[str, Any]) -> None:
         """Keep a warning event of this run (the summary record counts them by name)."""
@@ -238,6 +245,7 @@ class Run:
         if tool.is_error:
             span.set_attribute(sc.ERROR_TYPE, "tool_error")
             span.set_status(Status(StatusCode.ERROR, "the tool reported an error"))
+        guarded(self.monitor.on_tool_end, tool)  # while the span is open: events land on it
         span.end(end_time=tool.ended_ns)
 
     # -- closing -------------------------------------------------------------------------------
@@ -255,6 +263,7 @@ class Run:
         for tool in pending:
             tool.ended_ns = self.ended_ns
             guarded(self._end_tool_span, tool)
+        guarded(self.monitor.on_close, exc)  # detectors and run.terminated, before the summary
         from agentwrap._summary import build_summary_record  # late: summary imports this module
 
         record = guarded(build_summary_record, self)
@@ -289,12 +298,15 @@ class RunScope:
 
     def __init__(self, name: str | None, release: str | None, attributes: dict[str, Any]) -> None:
         self._args = (name, release, attributes)
+        self.limits: dict[str, Any] = {}  # the run's own bounds (agentwrap.detect.bounds)
         self.run: Run | None = None
         self._tokens: tuple[RunToken, OtelToken] | None = None
 
     def __enter__(self) -> Run:
         name, release, attributes = self._args
         run = Run(get_telemetry(), name=name, release=release, attributes=attributes)
+        if self.limits:
+            guarded(run.monitor.set_limits, self.limits)
         run.parent = _current_run.get()
         self.run = run
         run_token = _current_run.set(run)
@@ -328,10 +340,18 @@ def run(name: str | None = None, release: str | None = None, **attributes: Any) 
     Args:
         name: The run's name (``gen_ai.agent.name`` of its root span), e.g. ``"airline-agent"``.
         release: The release version stamped on the summary (default: ``AGENTWRAP_RELEASE``).
-        **attributes: Extra attributes for the root span (``agentwrap.run.attribute.<key>``).
+        **attributes: Extra attributes for the root span (``agentwrap.run.attribute.<key>``),
+            except the run's own bounds: ``max_turns``, ``max_tool_calls``,
+            ``max_tool_retries``, ``max_total_tokens``, ``max_errors``, ``max_wall_time`` and
+            ``budget_mode`` (see :mod:`agentwrap.detect`).
 
     Returns:
         A context manager for ``with`` and ``async with``; entering it yields the :class:`Run`,
         whose ``summary`` holds the seed-schema summary once the block has exited.
     """
-    return RunScope(name, release, attributes)
+    from agentwrap.detect.bounds import split_limits
+
+    limits = split_limits(attributes)  # raises ValueError on a bad budget_mode: the caller's mistake
+    scope = RunScope(name, release, attributes)
+    scope.limits = limits
+    return scope

@@ -161,6 +161,9 @@ def _build_cli() -> Any:
     from agentwrap._cli_data import add_commands  # import, report, dashboard
 
     add_commands(cli)
+    from agentwrap.detect.backfill import add_backfill_command  # backfill first_seen from history
+
+    add_backfill_command(cli)
     return cli
 
 

@@ -10,6 +10,8 @@ import pytest
 # Our own errors are raised in tests (they are swallowed and logged in production); tests of
 # fail-open behaviour switch this off explicitly.
 os.environ.setdefault("AGENTWRAP_RAISE_INTERNAL_ERRORS", "1")
+# The default data directory (first_seen of agentwrap.detect) is a throwaway one, never the user's.
+os.environ["XDG_DATA_HOME"] = __import__("tempfile").mkdtemp(prefix="agentwrap-tests-")
 
 import agentwrap._errors  # noqa: E402
 from agentwrap.testing import FakeLLMServer  # noqa: E402

@@ -80,7 +80,11 @@ def default_store_path() -> Path:
 
 @dataclass(frozen=True)
 class FirstSeen:
-    """When a pattern was first seen, where, and when it was last seen."""
+    """When a pattern was first seen, and where.
+
+    ``last_seen_ns`` is the latest sighting *written*: a process writes a pattern on a cache
+    miss only (once per ``ttl``), so it lags behind by up to that long.
+    """
 
     first_seen_ns: int
     trace_id: str | None = None
