@@ -18,6 +18,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from agentwrap import _semconv as sc
 from agentwrap._errors import guarded
+from agentwrap._implicit import implicit_run
 from agentwrap._run import Run, Turn, current_run
 from agentwrap._telemetry import Telemetry, get_telemetry
 from agentwrap.records import LLMRequest, LLMResponse, Usage
@@ -109,6 +110,8 @@ class Call:
         self.request = request
         self.telemetry = telemetry
         self.run: Run | None = current_run()
+        if self.run is None and telemetry.config.implicit_runs:
+            self.run = implicit_run(telemetry, request)
         self.started_ns = time.time_ns()
         self.first_chunk_ns: int | None = None
         self.ended = False
@@ -121,6 +124,7 @@ class Call:
         name = f"{request.operation} {request.model}" if request.model else request.operation
         self.span = telemetry.tracer.start_span(
             name,
+            context=self.run.call_context if self.run is not None else None,
             kind=SpanKind.CLIENT,
             attributes=_request_attributes(request, telemetry.config.capture_content),
             start_time=self.started_ns,

@@ -30,6 +30,10 @@ class Config:
         file: Append spans, events and run summaries to this JSONL file.
         release: Release version stamped on runs that do not give their own.
         log_summaries: Emit ``run.summary`` records on the ``agentwrap`` logger.
+        implicit_runs: Thread LLM calls made outside any ``agentwrap.run()`` into implicit
+            runs (one per app trace, else one per conversation). On by default under
+            ``AGENTWRAP_AUTO_INSTRUMENT``; see :mod:`agentwrap._implicit`.
+        implicit_idle_seconds: An implicit run closes after this long without a call.
         max_turns, max_tool_calls, max_tool_retries, max_total_tokens, max_errors,
             max_wall_time: Structural bounds of every run (``None``: unbounded); a run can
             set its own with ``agentwrap.run(max_turns=...)``. See :mod:`agentwrap.detect`.
@@ -48,6 +52,8 @@ class Config:
     file: str | None = None
     release: str | None = None
     log_summaries: bool = True
+    implicit_runs: bool = False
+    implicit_idle_seconds: float = 300.0
     max_turns: int | None = None
     max_tool_calls: int | None = None
     max_tool_retries: int | None = None
@@ -93,6 +99,13 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     log = _env_bool(env, "AGENTWRAP_LOG_SUMMARIES")
     if log is not None:
         values["log_summaries"] = log
+    implicit = _env_bool(env, "AGENTWRAP_IMPLICIT_RUNS")
+    if implicit is not None:
+        values["implicit_runs"] = implicit
+    try:
+        values["implicit_idle_seconds"] = float(env["AGENTWRAP_IMPLICIT_IDLE_SECONDS"])
+    except (KeyError, ValueError):
+        pass  # unset or malformed: the default
     values.update(_detect_from_env(env))
     return values
 

@@ -34,6 +34,15 @@ RunToken = contextvars.Token["Run | None"]
 OtelToken = contextvars.Token[otel_context.Context]
 
 _current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("agentwrap_run", default=None)
+# Every run not yet closed, so that exit and SIGTERM can still write their summaries.
+_open_runs: dict[str, Run] = {}
+_open_lock = threading.Lock()
+
+
+def open_runs() -> list[Run]:
+    """The runs opened and not yet closed, oldest first."""
+    with _open_lock:
+        return list(_open_runs.values())
 
 
 def current_run() -> Run | None:
@@ -106,6 +115,9 @@ def _split_usage(usage: Usage | None, parts: int) -> list[dict[str, int]]:
 class Run:
     """The accumulator of one agent run. Thread-safe: calls may come from several threads."""
 
+    # The OTel context the run's LLM call spans start in (None: the caller's current one).
+    call_context: otel_context.Context | None = None
+
     def __init__(
         self,
         telemetry: Telemetry,
@@ -123,6 +135,7 @@ class Run:
         self.pending: dict[str, ToolExecution] = {}
         self.prompt_version_hash: str | None = None
         self.parent: Run | None = None
+        self.children: list[Run] = []
         self.closed = False
         self.summary: dict[str, Any] | None = None
         self.events: list[dict[str, Any]] = []
@@ -142,6 +155,8 @@ class Run:
         # run.terminated's fields once closed; the monitor runs bounds, heuristics, detectors.
         self.termination: dict[str, Any] | None = None
         self.monitor = new_monitor(self)
+        with _open_lock:
+            _open_runs[self.run_id] = self
 
     def _root_attributes(self) -> dict[str, Any]:
         attrs: dict[str, Any] = {
@@ -256,10 +271,11 @@ class Run:
             if self.closed:
                 return self.summary
             self.closed = True
-            self.ended_ns = time.time_ns()
-            self.latency_s = time.perf_counter() - self._started_perf
+            self.ended_ns, self.latency_s = self._end_times()
             pending = list(self.pending.values())
             self.pending.clear()
+        with _open_lock:
+            _open_runs.pop(self.run_id, None)
         for tool in pending:
             tool.ended_ns = self.ended_ns
             guarded(self._end_tool_span, tool)
@@ -276,6 +292,17 @@ class Run:
             self.span.set_status(Status(StatusCode.ERROR, type(exc).__qualname__))
         self.span.end(end_time=self.ended_ns)
         return self.summary
+
+    def _end_times(self) -> tuple[int, float]:
+        """When the run ended (unix ns) and how long it lasted (s); implicit runs override."""
+        return time.time_ns(), time.perf_counter() - self._started_perf
+
+    def adopt(self, child: Run) -> None:
+        """Make ``child`` a child run of this one (its summary record names this run)."""
+        child.parent = self
+        child.span.set_attribute(sc.AGENTWRAP_RUN_PARENT_ID, self.run_id)
+        with self._lock:
+            self.children.append(child)
 
     def _annotate_root(self, record: dict[str, Any]) -> None:
         # The summary is an event on the root span, never gen_ai.usage.* attributes: a backend
@@ -307,7 +334,9 @@ class RunScope:
         run = Run(get_telemetry(), name=name, release=release, attributes=attributes)
         if self.limits:
             guarded(run.monitor.set_limits, self.limits)
-        run.parent = _current_run.get()
+        parent = _current_run.get()
+        if parent is not None:
+            parent.adopt(run)
         self.run = run
         run_token = _current_run.set(run)
         otel_token = otel_context.attach(trace.set_span_in_context(run.span))

@@ -98,6 +98,9 @@ def build_summary_record(run: Run) -> dict[str, Any]:
         "run_id": run.run_id,
         "run_name": run.name,
         "parent_run_id": run.parent.run_id if run.parent else None,
+        # Sub-agents: runs opened inside this one (beside the seed's object, like the others).
+        "child_runs": len(run.children),
+        "child_run_ids": [child.run_id for child in run.children],
         "start_time_unix_nano": run.started_ns,
         "end_time_unix_nano": run.ended_ns,
         "summarized_metadata": build_summary(run),

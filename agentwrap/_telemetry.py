@@ -54,8 +54,20 @@ class Telemetry:
         self._own_meter_provider: Any = None
         self.metrics = self._build_metrics(meter_provider)
         guarded(self._add_record_exports, config, logger_provider)
+        self._add_env_outputs()
         self.provider = provider
         self.tracer = provider.get_tracer("agentwrap", _VERSION)
+
+    def _add_env_outputs(self) -> None:
+        # Span exporters from OTEL_* variables (our own provider only: an app that set its own
+        # chose its exporters), console summaries, the exit/SIGTERM hooks, executor threads.
+        from agentwrap import _exit, _exporters, _propagate
+
+        if self.own_provider is not None:
+            guarded(_exporters.add_env_exporters, self.own_provider)
+        self.sinks.extend(guarded(_exporters.env_sinks) or [])
+        guarded(_exit.install)
+        guarded(_propagate.install)
 
     def _global_or_own_provider(self) -> Any:
         current = trace.get_tracer_provider()
@@ -63,7 +75,9 @@ class Telemetry:
         # claiming the global slot, so an app that sets its own later is not refused.
         if not isinstance(current, trace.ProxyTracerProvider):
             return current
-        self.own_provider = TracerProvider(resource=Resource.create())
+        # No atexit shutdown of its own: agentwrap's exit hook flushes it within a bounded
+        # time, after the open runs have closed (an unreachable exporter must not hold exit).
+        self.own_provider = TracerProvider(resource=Resource.create(), shutdown_on_exit=False)
         return self.own_provider
 
     def _add_jsonl_exporter(self, provider: Any, sink: JsonlSink) -> None:
@@ -110,7 +124,10 @@ class Telemetry:
             guarded(flush, 2000)
 
     def shutdown(self) -> None:
-        """Flush, stop our own provider and close the sinks."""
+        """Close the implicit runs, flush, stop our own provider and close the sinks."""
+        from agentwrap._implicit import close_implicit_runs
+
+        guarded(close_implicit_runs, self, True)
         self.flush()
         if self.own_provider is not None:
             guarded(self.own_provider.shutdown)

@@ -161,6 +161,9 @@ def _build_cli() -> Any:
     from agentwrap._cli_data import add_commands  # import, report, dashboard
 
     add_commands(cli)
+    from agentwrap._cli_run import add_run_command  # run -- python app.py
+
+    add_run_command(cli)
     from agentwrap.detect.backfill import add_backfill_command  # backfill first_seen from history
 
     add_backfill_command(cli)

@@ -8,13 +8,28 @@ edit to the core.
 
 from __future__ import annotations
 
+from typing import Any
+
 from agentwrap._call import Call, start_call
 from agentwrap._errors import guarded, report_internal_error
-from agentwrap._hashing import canonical_json, sha256_hex, sha256_hex_items
+from agentwrap._hashing import canonical_json, prefix_digests, sha256_hex, sha256_hex_items
+from agentwrap._run import current_run
 from agentwrap._stream import AsyncStreamProxy, StreamAccumulator, SyncStreamProxy
 from agentwrap._telemetry import get_telemetry
 from agentwrap._tokens import count_tokens
 from agentwrap.records import LLMRequest, LLMResponse, ToolCallRequest, ToolResult, Usage
+
+
+def conversation_hashes(instructions: Any, items: list[Any]) -> list[str] | None:
+    """Prefix hashes for :attr:`LLMRequest.prefix_hashes`, or None when nothing needs them.
+
+    They are only computed for calls outside any explicit run while implicit runs are on, so
+    instrumented code that opens its own runs pays nothing for them.
+    """
+    if current_run() is not None or not get_telemetry().config.implicit_runs:
+        return None
+    head = [{"instructions": instructions}] if instructions else []
+    return prefix_digests([*head, *items])  # incremental across the calls of a conversation
 
 
 def capture_content() -> bool:
@@ -34,6 +49,7 @@ __all__ = [
     "Usage",
     "canonical_json",
     "capture_content",
+    "conversation_hashes",
     "count_tokens",
     "guarded",
     "report_internal_error",

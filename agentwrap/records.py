@@ -74,6 +74,9 @@ class LLMRequest:
     ``messages``, ``system`` and ``tools`` are only kept when content capture is on, already in
     the GenAI conventions' message-parts form. ``attributes`` carries provider-specific span
     attributes (``openai.api.type``, ...) that the core copies without reading.
+    ``prefix_hashes[i]`` identifies the conversation's leading items ``0..i`` (instructions
+    first, then messages; see :func:`agentwrap.provider.conversation_hashes`): the core threads
+    calls made outside any run into one implicit run because each request extends the last.
     """
 
     provider: str
@@ -88,6 +91,7 @@ class LLMRequest:
     message_count: int = 0
     tool_results: list[ToolResult] = field(default_factory=list)
     previous_response_id: str | None = None
+    prefix_hashes: list[str] | None = None
     messages: Any = None
     system: Any = None
     tools: Any = None
