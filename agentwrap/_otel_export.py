@@ -2,11 +2,11 @@
 
 Used only when the application gave none and set no global one. An OTLP endpoint must be
 configured (``OTEL_EXPORTER_OTLP_ENDPOINT``, or the signal's own ``..._METRICS_ENDPOINT`` /
-``..._LOGS_ENDPOINT``), the signal's exporter not switched off (``OTEL_METRICS_EXPORTER`` /
-``OTEL_LOGS_EXPORTER`` = ``none``), and the ``otlp`` extra installed. The protocol follows
-``OTEL_EXPORTER_OTLP_PROTOCOL`` (``http/protobuf`` by default; ``grpc`` if its exporter is
-installed). Exports run on the SDK's background threads; shutting down waits a bounded time,
-so a collector that is down never holds the application up.
+``..._LOGS_ENDPOINT``) or the signal's exporter named (``OTEL_METRICS_EXPORTER`` /
+``OTEL_LOGS_EXPORTER`` = ``otlp``; ``none`` switches it off), and the ``otlp`` extra installed.
+The protocol follows ``OTEL_EXPORTER_OTLP_PROTOCOL`` (``http/protobuf`` by default; ``grpc`` if
+its exporter is installed). Exports run on the SDK's background threads; shutting down waits a
+bounded time, so a collector that is down never holds the application up.
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ log = logging.getLogger("agentwrap")
 def otlp_configured(signal: str, env: Mapping[str, str] | None = None) -> bool:
     """Whether the OTEL_* variables ask for OTLP export of ``signal`` (``metrics``/``logs``)."""
     env = os.environ if env is None else env
-    if env.get(f"OTEL_{signal.upper()}_EXPORTER", "otlp").strip().lower() in ("none", ""):
-        return False
+    chosen = env.get(f"OTEL_{signal.upper()}_EXPORTER", "")
+    names = {name.strip().lower() for name in chosen.split(",") if name.strip()}
+    if names:  # explicit: "otlp" exports (to the default endpoint if none is set), "none" does not
+        return "otlp" in names
     return bool(
         env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
     )
@@ -74,7 +76,9 @@ def meter_provider_from_env() -> tuple[Any, bool]:
     except ImportError:
         log.warning("agentwrap: OTLP metrics need the otlp extra: pip install 'agentwrap[otlp]'")
         return current, False
-    return MeterProvider(metric_readers=[reader], resource=Resource.create()), True
+    # No atexit shutdown of the SDK's own (it retries an unreachable collector for its whole
+    # timeout): agentwrap's exit hook shuts the Telemetry down within a bounded time.
+    return MeterProvider(metric_readers=[reader], resource=Resource.create(), shutdown_on_exit=False), True
 
 
 def logger_provider_from_env() -> Any:
@@ -89,7 +93,7 @@ def logger_provider_from_env() -> Any:
     except ImportError:
         log.warning("agentwrap: OTLP logs need the otlp extra: pip install 'agentwrap[otlp]'")
         return None
-    provider = LoggerProvider(resource=Resource.create())
+    provider = LoggerProvider(resource=Resource.create(), shutdown_on_exit=False)  # see above
     provider.add_log_record_processor(processor)
     return provider
 

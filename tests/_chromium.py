@@ -134,12 +134,15 @@ def browser_page(width: int = 1280, height: int = 900) -> Iterator[Page]:
     try:
         port_file = os.path.join(profile, "DevToolsActivePort")
         deadline = time.monotonic() + 30
-        while not (os.path.exists(port_file) and open(port_file).read().strip()):
+        port = 0
+        while not port:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("chromium did not start its DevTools endpoint")
+            if os.path.exists(port_file):
+                with open(port_file) as handle:
+                    first = handle.readline().strip()
+                port = int(first) if first.isdigit() else 0
             time.sleep(0.05)
-        with open(port_file) as handle:
-            port = int(handle.readline())
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
             targets = json.load(response)
         target = next(t for t in targets if t.get("type") == "page")

@@ -18,12 +18,12 @@ T0 = 1_790_000_000 * 10**9  # 2026-09-21, in ns
 DAY = 86_400 * 10**9
 
 
-def generate(n: int, seed: int = 6, days: int = 14) -> list[dict[str, Any]]:
-    """``n`` run summaries with their warning events, in time order."""
+def generate(n: int, seed: int = 6, days: int = 14, t0: int = T0) -> list[dict[str, Any]]:
+    """``n`` run summaries with their warning events, in time order, from ``t0`` on."""
     rng = random.Random(seed)
     records: list[dict[str, Any]] = []
     for i in range(n):
-        start = T0 + (i * days * DAY) // n + rng.randrange(10**9)
+        start = t0 + (i * days * DAY) // n + rng.randrange(10**9)
         latency = round(rng.lognormvariate(0.5, 0.8), 2)
         turns = rng.randint(1, 12)
         tools = [rng.choice(["search_flights", "book", "lookup"]) for _ in range(rng.randint(0, turns - 1))]
