@@ -21,9 +21,12 @@ from agentwrap.provider import (
     Usage,
     canonical_json,
     capture_content,
+    conversation_hashes,
     count_tokens,
-    sha256_hex,
+    sha256_hex_items,
 )
+
+from ._openai_chat import prompt_version as _shared_prompt_version
 
 __all__ = ["MessagesEndpoint", "MessagesStreamAccumulator", "usage_from"]
 
@@ -64,21 +67,21 @@ def _output_type(body: dict[str, Any]) -> str | None:
     return None
 
 
-def _system_list(system: Any) -> list[Any]:
-    if isinstance(system, str):
-        return [system] if system else []
-    return list(system) if isinstance(system, list) else []
-
-
-def prompt_version(system: list[Any], tools: Any) -> str | None:
+def prompt_version(system: Any, tools: Any) -> str | None:
     """The hash of a prompt version: its system instructions and tool definitions.
 
-    Same form as the OpenAI patches' (``{"system": [...], "tools": [...]}``), so a dashboard
-    compares prompt versions the same way whichever provider ran them.
+    The OpenAI patches' hash, on the same normalized form (system text joined from its blocks;
+    each tool as name, description and schema; ``cache_control`` ignored): one prompt run
+    through Chat Completions, Responses or Messages has one ``hash_of_prompt``.
     """
-    if not system and not tools:
-        return None
-    return sha256_hex({"system": system, "tools": tools or []})
+    systems = [system] if isinstance(system, str) and system or isinstance(system, list) and system else []
+    flat = [
+        {k: v for k, v in tool.items() if k != "type"}
+        if isinstance(tool, dict) and tool.get("type") == "custom"
+        else tool
+        for tool in tools or ()
+    ]
+    return _shared_prompt_version(systems, flat)
 
 
 def _new_tool_results(messages: list[Any]) -> list[ToolResult]:
@@ -225,7 +228,8 @@ class MessagesEndpoint:
         """Build the neutral request from the JSON body."""
         messages = body.get("messages")
         messages = messages if isinstance(messages, list) else []
-        system = _system_list(body.get("system"))
+        system = body.get("system")
+        system = system if isinstance(system, (str, list)) and system else None
         tools = body.get("tools") if isinstance(body.get("tools"), list) else None
         attributes: dict[str, Any] = {}
         output_type = _output_type(body)
@@ -237,16 +241,18 @@ class MessagesEndpoint:
             model=_str(body.get("model")),
             stream=stream or body.get("stream") is True,
             params=request_params(body),
-            # The system prompt is part of the input (it is a message for OpenAI).
-            input_hash=sha256_hex({"system": system, "messages": messages} if system else messages),
+            # The system prompt is part of the input (for OpenAI it is a message). Incremental:
+            # the conversation's earlier items are not serialized again on every call.
+            input_hash=sha256_hex_items([{"system": system}, *messages] if system else messages),
             prompt_version_hash=prompt_version(system, tools),
             message_count=len(messages),
             tool_results=_new_tool_results(messages),
+            prefix_hashes=conversation_hashes(system, messages),
             attributes=attributes,
         )
         if capture_content():
             request.messages = semconv_messages(messages)
-            request.system = [_part(block) for block in system] or None
+            request.system = _parts(system) or None
             request.tools = semconv_tools(tools) or None
         return request
 

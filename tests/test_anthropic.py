@@ -212,13 +212,24 @@ def test_content_capture_uses_the_parts_form(server, claude, captured_content):
 
 def test_prompt_version_hash_follows_system_and_tools_not_messages(server, claude, captured):
     tools = [{"name": "t", "description": "d", "input_schema": {"type": "object"}}]
+    cached = [{"type": "text", "text": "A", "cache_control": {"type": "ephemeral"}}]
     _create(claude, system="A", tools=tools)
     _create(claude, system="A", tools=tools, messages=[{"role": "user", "content": "other"}])
-    _create(claude, system=[{"type": "text", "text": "B"}], tools=tools)
-    first, second, third = (_attrs(s) for s in captured.spans_named("chat"))
-    assert first["agentwrap.prompt.version_hash"] == second["agentwrap.prompt.version_hash"]
-    assert first["agentwrap.prompt.version_hash"] != third["agentwrap.prompt.version_hash"]
+    _create(claude, system=cached, tools=[{**tools[0], "cache_control": {"type": "ephemeral"}}])
+    _create(claude, system="B", tools=tools)
+    first, second, third, fourth = (_attrs(s) for s in captured.spans_named("chat"))
+    version = first["agentwrap.prompt.version_hash"]
+    assert version == second["agentwrap.prompt.version_hash"] == third["agentwrap.prompt.version_hash"]
+    assert version != fourth["agentwrap.prompt.version_hash"]
     assert first["agentwrap.prompt.hash"] != second["agentwrap.prompt.hash"]
+
+
+def test_system_prompt_is_part_of_the_input_hash(server, claude, captured):
+    _create(claude, system="A")
+    _create(claude, system="B")
+    _create(claude)
+    hashes = [_attrs(s)["agentwrap.prompt.hash"] for s in captured.spans_named("chat")]
+    assert len(set(hashes)) == 3
 
 
 # -- streams ---------------------------------------------------------------------------------
@@ -257,6 +268,20 @@ def test_streamed_tool_input_is_assembled(server, claude, captured_content):
         {"type": "tool_call", "id": "toolu_w1", "name": "get_weather", "arguments": WEATHER.arguments},
         {"type": "tool_call", "id": "toolu_n", "name": "noop", "arguments": {}},
     ]
+
+
+def test_stream_broken_off_before_its_usage_estimates_the_output(server, claude, captured):
+    server.enqueue(Reply(text=LONG, usage=Usage(5, 70)))
+    stream = _create(claude, stream=True)
+    for i, _ in enumerate(stream):
+        if i == 4:  # message_start, content_block_start and a few text deltas
+            break
+    stream.close()
+    attrs = _attrs(captured.spans[0])
+    assert attrs["gen_ai.usage.input_tokens"] == 5  # message_start reported it
+    assert 1 <= attrs["gen_ai.usage.output_tokens"] < 70  # counted from the text seen, not the placeholder
+    assert attrs["agentwrap.usage.estimated"] is True
+    assert attrs["agentwrap.stream.completed"] is False
 
 
 async def test_async_create_stream(server, aclaude, captured):
@@ -675,7 +700,8 @@ async def arun_anthropic_airline(client: Any, shape: str) -> str:
 
 
 def _shape_of(summary: dict[str, Any]) -> dict[str, Any]:
-    """The summary without ids, times and the prompt hash's value (they differ per run)."""
+    """The summary without its ids and times (they differ per run); the prompt hash stays:
+    one prompt has one version hash whichever API ran it."""
     ids = {entry["span_id"]: f"tool{i}" for i, entry in enumerate(summary["sequence_of_tool_calls"])}
     return {
         **summary,
@@ -688,7 +714,6 @@ def _shape_of(summary: dict[str, Any]) -> dict[str, Any]:
             ids[k]: v for k, v in summary["token_usage_of_each_tool_call"].items()
         },
         "overall_latency": summary["overall_latency"].endswith("s"),
-        "hash_of_prompt": summary["hash_of_prompt"][:7],
     }
 
 
@@ -744,6 +769,19 @@ async def test_async_airline_run_matches_the_openai_summary(server, aclaude, ope
         async with agentwrap.run(name="airline-agent", release="v1.4.2") as run:
             assert await arun_anthropic_airline(aclaude, shape) == FINAL_ANSWER
         _check_airline(cap, run, openai_reference, server)
+
+
+@pytest.mark.parametrize("shape", ["create", "helper"])
+def test_airline_without_a_run_is_one_implicit_run(server, claude, openai_reference, shape):
+    server.enqueue(*AIRLINE_SCRIPT())
+    with capture(log_summaries=False, implicit_runs=True) as cap:
+        assert run_anthropic_airline(claude, shape) == FINAL_ANSWER
+        agentwrap.uninstrument()  # closes the implicit run
+    [record] = [r for r in cap.records if r.get("type") == "run.summary"]
+    summary = record["summarized_metadata"]
+    assert _shape_of(summary) == {**openai_reference, "release_version": summary["release_version"]}
+    [root] = cap.spans_named("invoke_agent")
+    assert root.attributes["agentwrap.run.implicit"] == "conversation"
 
 
 def test_tool_result_errors_mark_the_tool_span(server, claude, captured_content):
