@@ -185,3 +185,14 @@ def test_budget_exceeded_is_not_swallowed_in_production_mode(server, openai_clie
         with agentwrap.run(max_turns=1, budget_mode="enforce"):
             run_airline_agent(openai_client, max_steps=5)
     assert len(server.requests) == 1
+
+
+def test_enforce_refuses_a_stream_before_it_is_sent(server, openai_client, captured):
+    server.enqueue(Reply(text="one"), Reply(text="two"))
+    messages = [{"role": "user", "content": "x"}]
+    with agentwrap.run(max_turns=1, budget_mode="enforce"):
+        for _ in openai_client.chat.completions.create(model="m", messages=messages, stream=True):
+            pass
+        with pytest.raises(agentwrap.BudgetExceeded):
+            openai_client.chat.completions.create(model="m", messages=messages, stream=True)
+    assert len(server.requests) == 1

@@ -86,12 +86,17 @@ def test_pure_heuristics():
     assert oscillation(["a", "b", "a", "c"], 4) is None
     assert oscillation(["a", "a", "a", "a"], 4) is None
     assert oscillation(["a", "b", "a"], 4) is None
+    assert oscillation(["x", "a", "b", "c", "a", "b", "c"], 4) == ("a", "b", "c")
+    assert oscillation(["a", "b", "c", "a", "b"], 4) is None
+    assert oscillation(["a", "b", "a", "b"], 6) is None  # a longer cycle asked for
     assert truncation_reason(["stop"]) is None and truncation_reason(["max_tokens"]) == "max_tokens"
     assert latency_outlier([0.1] * 3, 5.0, th) is None  # too few samples
     assert latency_outlier([0.1] * 4, 5.0, th) == pytest.approx(0.1)
     assert latency_outlier([0.1] * 4, 0.55, th) is None  # 5.5x, but only 0.45 s more
     assert prompt_growth([(200, 2), (600, 4), (1800, 6)], th)["growth_ratio"] == 3.0
-    assert prompt_growth([(100, 2), (3000, 4), (3100, 6)], th) is None  # one jump, not accelerating
+    assert prompt_growth([(100, 2), (3000, 4), (3100, 6)], th) is None  # one jump, not sustained
+    assert prompt_growth([(150, 2), (200, 4), (2000, 6)], th) is None  # a jump after linear growth
+    assert prompt_growth([(150, 2), (2000, 4), (2100, 6)], th) is None
     assert prompt_growth([(120, 2), (150, 4), (180, 6)], th) is None
     with pytest.raises(ValueError, match="unknown threshold"):
         Thresholds.from_mapping({"nope": 1})

@@ -46,7 +46,7 @@ Events and their fields
 | `tool.repeated_calls` | 2 | warning | `execute_tool` | `tool_name`, `repeat_count` (identical calls so far, >= `repeated_calls`, default 3), `step`, `arguments_hash`. |
 | `llm.repeated_request` | 2 | warning | `chat` | `repeat_count` (identical full inputs sent, >= `repeated_request`, default 3), `step`, `input_hash`, `previous_error` (error type of the previous identical attempt, if any). |
 | `tool.error_streak` | 2 | warning | the last failing `execute_tool` | `tool_name`, `streak` (= `error_streak`, default 3), `step`, `tools`. Once per streak. |
-| `tool.oscillation` | 2 | warning | `execute_tool` | `tools` (`[A, B]`), `cycle_length` (`oscillation`, default 4: A-B-A-B, same arguments each time), `step`. Once per pair. |
+| `tool.oscillation` | 2 | warning | `execute_tool` | `tools` (the cycle, `[A, B]` or `[A, B, C]`), `period` (2 or 3), `cycle_length` (calls in the repeated cycle: `oscillation`, default 4, for A-B-A-B; 6 for A-B-C-A-B-C; same arguments each time), `step`. Once per cycle. |
 | `output.truncated` | 2 | warning | `chat` | `step`, `finish_reason` (`length`, `max_tokens`, `max_output_tokens`), `output_tokens`, `max_tokens`. |
 | `response.empty` | 2 | warning | `chat` | `step`, `finish_reason`, `output_tokens`: a completed answer with no text and no tool call. |
 | `prompt.growth` | 2 | warning | `chat` | `step`, `prompt_tokens`, `first_prompt_tokens`, `message_count`, `first_message_count`, `growth_ratio`. Once per run. |

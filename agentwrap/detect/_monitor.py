@@ -19,7 +19,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -91,12 +91,14 @@ class Monitor:
         self.calls: list[LLMCallRecord] = []
         self.requests: Counter[str] = Counter()
         self.last_error: dict[str, str] = {}
-        self.durations: list[float] = []
-        self.growth: list[tuple[int, int]] = []
+        # Bounded windows: the hooks cost the same on the 1000th call as on the first.
+        self.durations: deque[float] = deque(maxlen=64)  # latency: median of recent calls
+        self.first_growth: tuple[int, int] | None = None
+        self.growth: deque[tuple[int, int]] = deque(maxlen=3)  # prompt growth: the last three calls
         self.growth_fired = False
         self.tool_keys: Counter[tuple[str, str]] = Counter()
-        self.sequence: list[tuple[str, str]] = []
-        self.oscillating: set[frozenset[tuple[str, str]]] = set()
+        self.sequence: deque[tuple[str, str]] = deque(maxlen=max(6, self.th.oscillation))
+        self.oscillating: set[frozenset[tuple[str, str]]] = set()  # cycles already reported
         self.streak: list[str] = []
 
     def set_limits(self, limits: Mapping[str, Any]) -> None:
@@ -168,9 +170,8 @@ class Monitor:
         if not request.counts_as_turn:
             return
         usage = response.usage if response is not None else None
-        record = LLMCallRecord(
+        fields: dict[str, Any] = dict(
             span_id=format(call.span.get_span_context().span_id, "016x"),
-            step=0,
             model=(response.model if response else None) or request.model,
             start_ns=call.started_ns,
             end_ns=end_ns,
@@ -184,8 +185,7 @@ class Monitor:
         pending: Pending = []
         span = call.span
         with self._lock:
-            step = len(self.calls) + 1
-            record = _with_step(record, step)
+            record = LLMCallRecord(step=len(self.calls) + 1, **fields)
             self.calls.append(record)
             self._repeated_request(record, pending, span)
             if response is not None and error_type is None and completed:
@@ -222,7 +222,7 @@ class Monitor:
             }
             fields["output_tokens"] = record.output_tokens
             pending.append(("response.empty", fields, span, None))
-        median = h.latency_outlier(self.durations, record.duration_s, self.th)
+        median = h.latency_outlier(list(self.durations), record.duration_s, self.th)
         self.durations.append(record.duration_s)
         if median is not None:
             fields = {
@@ -237,8 +237,15 @@ class Monitor:
             and request.message_count
             and not response.attributes.get("agentwrap.usage.estimated")
         ):
-            self.growth.append((record.input_tokens, request.message_count))
-            grown = None if self.growth_fired else h.prompt_growth(self.growth, self.th)
+            point = (record.input_tokens, request.message_count)
+            self.first_growth = self.first_growth or point
+            self.growth.append(point)
+            history = (
+                [self.first_growth, *self.growth]
+                if self.growth[0] != self.first_growth
+                else list(self.growth)
+            )
+            grown = None if self.growth_fired else h.prompt_growth(history, self.th)
             if grown is not None:
                 self.growth_fired = True
                 pending.append(("prompt.growth", {"step": record.step, **grown}, span, None))
@@ -268,10 +275,14 @@ class Monitor:
             fields["arguments_hash"] = tool.arguments_hash
             pending.append(("tool.repeated_calls", fields, tool.span, None))
         self.sequence.append(key)
-        pair = h.oscillation(self.sequence, self.th.oscillation)
-        if pair is not None and frozenset(pair) not in self.oscillating:
-            self.oscillating.add(frozenset(pair))
-            fields = {"tools": [pair[0][0], pair[1][0]], "cycle_length": self.th.oscillation, "step": step}
+        seq = self.sequence
+        # Fast path: a cycle of two or three calls means this call repeats the one 2 or 3 back.
+        repeats = (len(seq) >= 3 and seq[-1] == seq[-3]) or (len(seq) >= 4 and seq[-1] == seq[-4])
+        cycle = h.oscillation(list(seq), self.th.oscillation) if repeats else None
+        if cycle is not None and frozenset(cycle) not in self.oscillating:
+            self.oscillating.add(frozenset(cycle))
+            fields = {"tools": [name for name, _ in cycle], "period": len(cycle), "step": step}
+            fields["cycle_length"] = max(self.th.oscillation, 2 * len(cycle))
             pending.append(("tool.oscillation", fields, tool.span, None))
 
     def on_tool_end(self, tool: ToolExecution) -> None:
@@ -421,12 +432,6 @@ class Monitor:
         fields = {**dict(event.fields), "detector": detector}
         fields.update(first_seen_fields(self.store_setting, event.name, event.key, when, self.run))
         emit_warning(event.name, fields, span=self.run.span, run=self.run, span_id=event.span_id)
-
-
-def _with_step(record: LLMCallRecord, step: int) -> LLMCallRecord:
-    from dataclasses import replace
-
-    return replace(record, step=step)
 
 
 class _Disabled:

@@ -51,7 +51,7 @@ ENTRY_POINT_GROUP = "agentwrap.detectors"
 log = logging.getLogger("agentwrap")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LLMCallRecord:
     """One LLM call of the run (chat/generation; embeddings are not turns).
 
@@ -77,7 +77,7 @@ class LLMCallRecord:
         return max(self.end_ns - self.start_ns, 0) / 1e9
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ToolCallRecord:
     """One tool call the model asked for, and what came back.
 

@@ -47,10 +47,12 @@ class Thresholds:
             ``llm.repeated_request``; one retry after an error is normal, a third send is not.
         error_streak: Consecutive tool results that are errors for ``tool.error_streak``.
         oscillation: Length of an A-B-A-B cycle between two identical tool calls for
-            ``tool.oscillation``.
+            ``tool.oscillation`` (a three-call cycle must go round twice: six calls).
         prompt_growth_factor: ``prompt.growth`` when prompt tokens have grown this many times
             faster than the number of messages since the run's first call...
-        prompt_growth_min_tokens: ...and by at least this many tokens, and still accelerate.
+        prompt_growth_min_tokens: ...and by at least this many tokens...
+        prompt_growth_step: ...and each of the last two calls' prompts was at least this many
+            times the one before (sustained growth, not one large tool result).
         latency_factor: ``latency.outlier`` when a call takes this many times the median of
             the run's earlier calls...
         latency_min_seconds: ...and at least this many seconds more than that median...
@@ -63,6 +65,7 @@ class Thresholds:
     oscillation: int = 4
     prompt_growth_factor: float = 3.0
     prompt_growth_min_tokens: int = 1000
+    prompt_growth_step: float = 1.5
     latency_factor: float = 5.0
     latency_min_seconds: float = 0.5
     latency_min_samples: int = 4
@@ -97,16 +100,20 @@ def truncation_reason(finish_reasons: Sequence[str]) -> str | None:
     return None
 
 
-def oscillation(keys: Sequence[Any], length: int) -> tuple[Any, Any] | None:
-    """The pair ``(A, B)`` if the last ``length`` keys alternate A-B-A-B between two keys."""
-    if length < 3 or len(keys) < length:
-        return None
-    tail = keys[-length:]
-    first, second = tail[0], tail[1]
-    if first == second:
-        return None
-    if all(key == (first if i % 2 == 0 else second) for i, key in enumerate(tail)):
-        return first, second
+def oscillation(keys: Sequence[Any], length: int) -> tuple[Any, ...] | None:
+    """The cycle if the last keys go round it twice: A-B-A-B (``length`` keys) or A-B-C-A-B-C.
+
+    Keys are (tool, arguments) pairs, so a cycle means the same calls come back, not merely
+    the same tools (paging through results with one tool and reading each page is fine).
+    """
+    for period in (2, 3):
+        n = max(length, 2 * period)
+        if length < 3 or len(keys) < n:
+            continue
+        tail = keys[-n:]
+        cycle = tuple(tail[:period])
+        if len(set(cycle)) == period and all(key == cycle[i % period] for i, key in enumerate(tail)):
+            return cycle
     return None
 
 
@@ -126,9 +133,10 @@ def prompt_growth(history: Sequence[tuple[int, int]], th: Thresholds) -> dict[st
     ``history`` holds ``(prompt_tokens, message_count)`` of the run's calls in order. A
     conversation's prompt grows by what was added to it (the answer, tool results); when the
     prompt grows ``prompt_growth_factor`` times faster than the messages, by at least
-    ``prompt_growth_min_tokens``, and the growth is still accelerating, something is
-    re-sending or inflating context (history duplicated per turn, a tool dumping ever larger
-    results, an unbounded memory).
+    ``prompt_growth_min_tokens``, and it is sustained (each of the last two steps multiplied
+    the prompt by ``prompt_growth_step``), something is re-sending or inflating context
+    (history duplicated per turn, a tool dumping ever larger results, an unbounded memory).
+    One large tool result makes the prompt jump once; that alone is not flagged.
     """
     if len(history) < 3:
         return None
@@ -141,11 +149,17 @@ def prompt_growth(history: Sequence[tuple[int, int]], th: Thresholds) -> dict[st
     if first_tokens <= 0 or first_messages <= 0 or messages <= 0:
         return None
     ratio = (tokens / first_tokens) / (messages / first_messages)
-    accelerating = tokens - prev_tokens > prev_tokens - before_prev > 0
+    step = th.prompt_growth_step
+    sustained = (
+        before_prev > 0
+        and prev_tokens > 0
+        and tokens >= prev_tokens * step
+        and prev_tokens >= before_prev * step
+    )
     if (
         ratio >= th.prompt_growth_factor
         and tokens - first_tokens >= th.prompt_growth_min_tokens
-        and accelerating
+        and sustained
     ):
         return {
             "prompt_tokens": tokens,

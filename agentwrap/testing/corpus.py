@@ -198,6 +198,36 @@ def _healthy() -> list[Trajectory]:
             run_options={"max_turns": 5, "max_total_tokens": 10_000, "max_tool_calls": 3, "max_errors": 1},
         ),
         Trajectory(
+            "healthy.near_miss.one_identical_retry",
+            (_tool_reply(search, tokens=t[0]), _tool_reply(search, tokens=t[1]), _answer(tokens=t[2])),
+            description="a tool re-run once with the same arguments: below repeated_calls",
+        ),
+        Trajectory(
+            "healthy.near_miss.two_tool_errors",
+            (
+                _tool_reply(_call("book_seat", seat="1A"), tokens=t[0]),
+                _tool_reply(_call("book_seat", seat="1B"), tokens=t[1]),
+                _tool_reply(_call("book_seat", seat="1C"), tokens=t[2]),
+                _answer("Booked 1C.", tokens=t[3]),
+            ),
+            tools={
+                "book_seat": lambda seat="", **_: (
+                    f"booked seat {seat}" if seat == "1C" else "Error: seat taken"
+                )
+            },
+            description="two failures, then success: below error_streak",
+        ),
+        Trajectory(
+            "healthy.near_miss.a_b_a",
+            (
+                _tool_reply(_call("get_user", user_id="u1"), tokens=t[0]),
+                _tool_reply(_call("get_reservation", code="R1"), tokens=t[1]),
+                _tool_reply(_call("get_user", user_id="u1"), tokens=t[2]),
+                _answer(tokens=t[3]),
+            ),
+            description="going back once to an earlier call is not a cycle",
+        ),
+        Trajectory(
             "healthy.steady_latency",
             tuple(
                 _tool_reply(_call("get_weather", city=c), tokens=t[i], delay=0.02)
@@ -267,6 +297,20 @@ def _pathological() -> list[Trajectory]:
             ),
             labels=frozenset({"tool.oscillation"}),
             description="A-B-A-B with the same arguments: the agent is going round in circles",
+        ),
+        Trajectory(
+            "pingpong.three_tools",
+            (
+                _tool_reply(_call("get_user", user_id="u1"), tokens=t[0]),
+                _tool_reply(_call("get_reservation", code="R1"), tokens=t[1]),
+                _tool_reply(_call("search_flights", origin="JFK", dest="SFO"), tokens=t[2]),
+                _tool_reply(_call("get_user", user_id="u1"), tokens=t[3]),
+                _tool_reply(_call("get_reservation", code="R1"), tokens=t[4]),
+                _tool_reply(_call("search_flights", origin="JFK", dest="SFO"), tokens=t[5]),
+                _answer(tokens=t[6]),
+            ),
+            labels=frozenset({"tool.oscillation"}),
+            description="A-B-C-A-B-C: the same three calls, round again",
         ),
         Trajectory(
             "truncation.length",
