@@ -14,6 +14,7 @@ the span.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from ._closing import Target, patch_methods, unpatch_methods
@@ -22,10 +23,12 @@ from ._openai_embeddings import EmbeddingsEndpoint
 from ._openai_responses import ResponsesEndpoint
 from ._stainless import Endpoint, patch_client_classes, unpatch_client_classes
 
-__all__ = ["NAME", "SUPPORTED", "install", "route", "uninstall"]
+__all__ = ["NAME", "SUPPORTED", "install", "route", "supported", "uninstall"]
 
 NAME = "openai"
 MODULE = "openai"
+# Verified with the openai test-suite on 1.40.0 (the first with the chat stream() and parse()
+# helpers), 1.66.0 (the first with the Responses API), 1.109.1, 2.54.0 and 3.57.0.
 SUPPORTED = ">=1.40"
 
 log = logging.getLogger("agentwrap")
@@ -74,15 +77,27 @@ def route(method: str, url: str) -> Endpoint | None:
     return None
 
 
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:3])
+
+
+def supported(version: str) -> bool:
+    """Whether an openai version is in ``SUPPORTED`` (an unreadable version is given a try)."""
+    found = _release(version)
+    return not found or found >= _release(SUPPORTED)
+
+
 def install(module: Any) -> bool:
     """Patch the SDK's client classes; True if anything was patched."""
     if _originals:
         return True
+    version = str(getattr(module, "__version__", "?"))
+    if not supported(version):
+        log.warning("agentwrap: openai %s is not supported (%s); not instrumented", version, SUPPORTED)
+        return False
     base_client = getattr(module, "_base_client", None)
     if base_client is None:
-        log.debug(
-            "agentwrap: openai %s has no _base_client; not instrumented", getattr(module, "__version__", "?")
-        )
+        log.debug("agentwrap: openai %s has no _base_client; not instrumented", version)
         return False
     _originals.update(patch_client_classes(base_client, route))
     if not _originals:

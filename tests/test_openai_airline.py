@@ -24,7 +24,8 @@ from agentwrap.testing._capture import capture
 from ._openai_compat import HAS_RESPONSES
 
 MODEL = "qwen-3.5-72b-instruct"
-RESPONSES_TOOLS = [{"type": "function", **tool["function"]} for tool in TOOLS]
+# openai 1.66 requires "strict" on Responses function tools (the prompt version ignores it).
+RESPONSES_TOOLS = [{"type": "function", **tool["function"], "strict": False} for tool in TOOLS]
 STREAM_USAGE = {"include_usage": True}
 
 

@@ -68,7 +68,13 @@ def test_chat_stream_helper_events_and_final_completion(server, openai_client, c
 
 async def test_async_chat_stream_helper_parses_and_collects_tool_calls(server, async_openai_client, captured):
     server.enqueue(Reply(tool_calls=[ToolCall("lookup", {"q": "x"}, id="c1")]))
-    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]
+    schema = {
+        "type": "object",
+        "properties": {"q": {"type": "string"}},
+        "required": ["q"],
+        "additionalProperties": False,
+    }
+    tools = [{"type": "function", "function": {"name": "lookup", "parameters": schema, "strict": True}}]
     async with chat_completions_helpers(async_openai_client).stream(
         model="m", messages=MESSAGES, tools=tools
     ) as stream:
@@ -127,6 +133,28 @@ def test_with_streaming_response_not_streamed(server, openai_client, captured):
         completion = response.parse()
     assert completion.choices[0].message.content == "body"
     assert attrs(captured.spans[0])["gen_ai.usage.output_tokens"] == 1
+
+
+async def test_async_with_streaming_response_not_streamed(server, async_openai_client, captured):
+    server.enqueue(Reply(text="body", usage=Usage(3, 1)))
+    manager = async_openai_client.chat.completions.with_streaming_response.create(
+        model="m", messages=MESSAGES
+    )
+    async with manager as response:
+        completion = await response.parse()
+    assert completion.choices[0].message.content == "body"
+    assert attrs(captured.spans[0])["gen_ai.usage.output_tokens"] == 1
+
+
+@requires_responses
+def test_responses_with_raw_response(server, openai_client, captured):
+    server.enqueue(Reply(text="raw responses", usage=Usage(2, 2)))
+    raw = openai_client.responses.with_raw_response.create(model="m", input="x")
+    response = raw.parse()
+    assert response.output_text == "raw responses"
+    [span] = captured.spans
+    assert attrs(span)["gen_ai.response.id"] == response.id
+    assert attrs(span)["openai.api.type"] == "responses"
 
 
 def test_with_streaming_response_read_without_parse_still_ends_the_span(server, openai_client, captured):
@@ -306,3 +334,17 @@ def test_a_method_missing_in_the_sdk_is_skipped_with_one_debug_line(
     assert not any(r.levelno >= logging.WARNING for r in caplog.records if r.name == "agentwrap")
     assert len(captured.spans) == 1
     assert not hasattr(ChatCompletionStream, "close")  # uninstrument put back exactly what it found
+
+
+def test_an_unsupported_sdk_version_is_left_alone_with_one_warning(
+    server, openai_client, caplog, monkeypatch
+):
+    agentwrap.uninstrument()
+    monkeypatch.setattr(openai, "__version__", "1.39.0")
+    with caplog.at_level(logging.DEBUG, logger="agentwrap"), capture() as captured:
+        assert "openai" not in agentwrap.instrumented_providers()
+        completion = openai_client.chat.completions.create(model="m", messages=MESSAGES)
+    assert completion.choices[0].message.content == "ok"
+    assert captured.spans == []
+    [line] = [r for r in caplog.records if "not supported" in r.getMessage()]
+    assert line.levelno == logging.WARNING and "1.39.0" in line.getMessage()
