@@ -53,7 +53,7 @@ class Telemetry:
             self.sinks.append(LoggingSink())
         self._own_meter_provider: Any = None
         self.metrics = self._build_metrics(meter_provider)
-        guarded(self._add_record_exports, config, logger_provider)
+        guarded(self._add_record_exports, config, logger_provider, provider)
         self._add_env_outputs()
         self.provider = provider
         self.tracer = provider.get_tracer("agentwrap", _VERSION)
@@ -93,13 +93,20 @@ class Telemetry:
             self._own_meter_provider = meter_provider if owned else None
         return guarded(Metrics, meter_provider)
 
-    def _add_record_exports(self, config: Config, logger_provider: Any) -> None:
-        # The run store and OTel log records: where summaries and events go beyond the file.
-        from agentwrap.store import StoreSink, open_store, store_target
+    def _add_record_exports(self, config: Config, logger_provider: Any, tracer_provider: Any) -> None:
+        # The run store (summaries, events, and spans for the waterfall) and OTel log records:
+        # where summaries and events go beyond the file.
+        from agentwrap.store import StoreSink, StoreSpanExporter, open_store, store_target
 
         target = store_target(config.store)
         if target is not None:
-            self.sinks.append(StoreSink(open_store(target)))
+            store_sink = StoreSink(open_store(target))
+            self.sinks.append(store_sink)
+            add = getattr(tracer_provider, "add_span_processor", None)
+            if callable(add):
+                processor = BatchSpanProcessor(StoreSpanExporter(store_sink), schedule_delay_millis=500)
+                add(processor)
+                self._processors.append(processor)
         owned = logger_provider is None
         provider = logger_provider or logger_provider_from_env()
         if provider is not None:

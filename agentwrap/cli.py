@@ -103,7 +103,9 @@ def _demo(file: str | None, quiet: bool) -> None:
             client.close()
             agentwrap.uninstrument()  # flushes the spans to the file
     console.print(f"[bold]Agent answered:[/] {_escape(answer)}\n")
-    for view in load_runs(read_records(open(path, encoding="utf-8"))):
+    with open(path, encoding="utf-8") as handle:
+        views = load_runs(read_records(handle))
+    for view in views:
         render_trace(console, view)
     if not quiet:
         console.print("\n[bold]Run summary[/] (the seed's aggregate schema):")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -95,3 +96,27 @@ def test_view_is_plain_when_piped_and_coloured_on_request(runs_file):
     # the warning is yellow, tool spans cyan
     assert re.search(r"\x1b\[33m⚠ demo\.marker", coloured)
     assert re.search(r"\x1b\[36mexecute_tool search_flights", coloured)
+
+
+def test_demo_points_at_view_report_and_dashboard_which_work_on_its_output(tmp_path):
+    path = tmp_path / "demo" / "runs.jsonl"
+    result = CliRunner().invoke(
+        _build_cli(), ["demo", "--file", str(path), "--quiet"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    tail = result.output.splitlines()[-3:]
+    assert tail[0].split(":", 1)[1].strip() == f"agentwrap view {path}"
+    assert tail[1].split(":", 1)[1].strip() == f"agentwrap report --from {path}"
+    assert (
+        tail[2].split(":", 1)[1].strip() == f"agentwrap dashboard --from {path} -o agentwrap-dashboard.html"
+    )
+    viewed = _view(str(path))
+    assert "run=airline-agent" in viewed and viewed.count("execute_tool search_flights") == 3
+    out = tmp_path / "dash.html"
+    made = CliRunner().invoke(_build_cli(), ["dashboard", "--from", str(path), "-o", str(out)])
+    assert made.exit_code == 0, made.output
+    html = out.read_text(encoding="utf-8")
+    assert "1 runs" in html and html.count('class="bar span"') == 8  # the run's waterfall
+    report = CliRunner().invoke(_build_cli(), ["report", "--from", str(path), "--json"])
+    [group] = json.loads(report.output)["groups"]
+    assert (group["runs"], group["turns_per_run"], group["same_tool_retries_per_run"]) == (1, 4.0, 2.0)

@@ -170,6 +170,18 @@ def test_store_sink_fills_the_store_as_runs_close(tmp_path, server, openai_clien
         )
     assert (run_id, release, turns, tools, retries) == (run.run_id, "v1.4.2", 4, 3, 2)
     assert tokens == 120 + 150 + 180 + 210 + 15 * 3 + 18  # the whole run, final answer included
+    with SqliteStore(db) as store:
+        spans = store.query("SELECT name FROM spans WHERE trace_id = ?", (run.trace_id,))
+    assert sorted(n for (n,) in spans) == sorted(
+        ["invoke_agent airline-agent"]
+        + ["chat qwen-3.5-72b-instruct"] * 4
+        + ["execute_tool search_flights"] * 3
+    )
+    # so the dashboard draws the run's waterfall straight from the store
+    out = tmp_path / "d.html"
+    made = CliRunner().invoke(_build_cli(), ["dashboard", "--store", str(db), "-o", str(out)])
+    assert made.exit_code == 0, made.output
+    assert out.read_text(encoding="utf-8").count('class="bar span"') == 8
 
 
 def test_store_path_from_the_environment(tmp_path, monkeypatch):
@@ -216,3 +228,27 @@ def test_report_window_is_empty_before_history(small_history_file):
     data = _report_json("--from", str(small_history_file), "--until", "2000-01-01")
     assert data["runs"] == 0 and data["groups"] == []
     assert Window(1, 2).where() == ("1=1 AND start_ns >= ? AND start_ns < ?", [1, 2])
+
+
+def test_first_seen_comes_from_detectors_when_they_know_better(tmp_path):
+    # A detector added after an incident stamps its events with the pattern's first_seen (from
+    # its own table, possibly backfilled): the report shows that, not the event's own time.
+    records = generate(20, seed=3)
+    summary = next(r for r in records if r["type"] == "run.summary" and r["warnings"])
+    name = next(iter(summary["warnings"]))
+    events = [r for r in records if r["type"] == "event"]
+    earliest = min(r["time_unix_nano"] for r in events if r["name"] == name)
+    stamped = dict(
+        next(r for r in events if r["name"] == name), fields={"first_seen_unix_nano": earliest - DAY}
+    )
+    with SqliteStore(tmp_path / "s.db") as store:
+        store.write([*records, stamped])
+        report = build_report(store, by=("release",))
+        seen = {n: w["first_seen"] for g in report["groups"] for n, w in g["warnings"].items()}
+        assert seen[name] == iso(earliest - DAY)
+        # the detectors' own first_seen table in the same file counts too
+        store.query("CREATE TABLE first_seen (name TEXT, key TEXT, first_seen_ns INTEGER)")
+        store.query("INSERT INTO first_seen VALUES (?, '', ?)", (name, earliest - 2 * DAY))
+        report = build_report(store, by=("release",))
+        seen = {n: w["first_seen"] for g in report["groups"] for n, w in g["warnings"].items()}
+        assert seen[name] == iso(earliest - 2 * DAY)

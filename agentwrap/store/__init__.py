@@ -10,7 +10,7 @@ import os
 
 from agentwrap.store._base import RunStore, WriteCounts
 from agentwrap.store._postgres import PostgresStore
-from agentwrap.store._sink import StoreSink
+from agentwrap.store._sink import StoreSink, StoreSpanExporter
 from agentwrap.store._sqlite import DEFAULT_STORE_PATH, SqliteStore, default_store_path
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "RunStore",
     "SqliteStore",
     "StoreSink",
+    "StoreSpanExporter",
     "WriteCounts",
     "default_store_path",
     "open_store",

@@ -1,5 +1,8 @@
 """The sink that fills a run store as runs close, off the application's threads.
 
+It also takes finished spans (through :class:`StoreSpanExporter`), so the dashboard can draw
+a run's waterfall straight from the store.
+
 ``emit`` only puts the record on a bounded queue (it never waits: when the queue is full the
 record is dropped and counted; the JSONL file, if any, still has it). A daemon thread writes
 batches to the store. A store that cannot be reached (a database down, a locked file) costs
@@ -12,11 +15,16 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from agentwrap.sinks._jsonl import span_to_record
 from agentwrap.store._base import RunStore
 
-__all__ = ["StoreSink"]
+__all__ = ["StoreSink", "StoreSpanExporter"]
 
 log = logging.getLogger("agentwrap")
 
@@ -57,6 +65,16 @@ class StoreSink:
             self._queue.put_nowait(record)
         except queue.Full:
             self.dropped += 1
+
+    def emit_spans(self, records: Sequence[dict[str, Any]]) -> None:
+        """Queue span records (from :class:`StoreSpanExporter`); never blocks."""
+        for record in records:
+            if self._closed:
+                return
+            try:
+                self._queue.put_nowait(record)
+            except queue.Full:
+                self.dropped += 1
 
     def flush(self, timeout_s: float = 5.0) -> bool:
         """Wait (at most ``timeout_s``) until every queued record was handled."""
@@ -118,3 +136,21 @@ class StoreSink:
             log.warning("agentwrap: run store %s unavailable (%s); records dropped", self.store.url, exc)
         else:
             log.debug("agentwrap: run store write failed", exc_info=exc)
+
+
+class StoreSpanExporter(SpanExporter):
+    """An OTel span exporter handing finished spans to a :class:`StoreSink`'s queue."""
+
+    def __init__(self, sink: StoreSink) -> None:
+        self._sink = sink
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Queue a batch of spans for the store."""
+        try:
+            self._sink.emit_spans([span_to_record(s) for s in spans])
+        except Exception:  # noqa: BLE001 - an exporter must not raise into the SDK
+            return SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        """The sink is closed by its owner."""
