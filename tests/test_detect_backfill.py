@@ -119,3 +119,31 @@ def test_backfill_command_errors_and_progress(server, openai_client, tmp_path):
     assert ok.exit_code == 0
     assert "detector tests.test_detect_backfill:broken raised on 1 run(s)" in ok.output
     assert "no occurrences found" in ok.output
+
+
+def test_backfill_from_the_run_store(server, openai_client, tmp_path):
+    """History imported into the run store (agentwrap import) replays the same; first_seen lives
+    in the same SQLite file, beside the run tables."""
+    history = tmp_path / "runs.jsonl"
+    first, _, _ = _history(server, openai_client, history)
+    db = tmp_path / "agentwrap.db"
+    cli = _build_cli()
+    imported = CliRunner().invoke(cli, ["import", str(history), "--store", str(db)], catch_exceptions=False)
+    assert imported.exit_code == 0, imported.output
+    result = CliRunner().invoke(
+        cli,
+        [
+            "backfill",
+            "--from-store",
+            str(db),
+            "--detector",
+            "tests.test_detect_backfill:no_flights",
+            "--store",
+            str(db),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "replayed 3 run(s)" in result.output
+    seen = FirstSeenStore(db).get("flights.none_found")
+    assert seen.first_seen_ns == first.tools[0].ended_ns and seen.run_id == first.run_id

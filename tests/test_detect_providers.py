@@ -34,7 +34,8 @@ def test_anthropic_enforce_sends_nothing_past_the_bound(server, claude, captured
 def test_anthropic_tool_errors_make_a_streak(server, claude, captured):
     """Anthropic's is_error flag counts as a tool error (no text heuristics needed)."""
     seats = ["1A", "1B", "1C"]
-    server.enqueue(*[Reply(tool_calls=[ToolCall("book_seat", {"seat": s})], usage=Usage(20, 5)) for s in seats])
+    book = [Reply(tool_calls=[ToolCall("book_seat", {"seat": s})], usage=Usage(20, 5)) for s in seats]
+    server.enqueue(*book)
     server.enqueue(Reply(text="sorry", usage=Usage(30, 5)))
     messages: list[dict] = [{"role": "user", "content": "book a seat"}]
     with agentwrap.run():
@@ -48,7 +49,12 @@ def test_anthropic_tool_errors_make_a_streak(server, claude, captured):
                 {
                     "role": "user",
                     "content": [
-                        {"type": "tool_result", "tool_use_id": u.id, "content": "seat unavailable", "is_error": True}
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": u.id,
+                            "content": "unavailable",
+                            "is_error": True,
+                        }
                         for u in uses
                     ],
                 }
