@@ -252,3 +252,23 @@ def test_first_seen_comes_from_detectors_when_they_know_better(tmp_path):
         report = build_report(store, by=("release",))
         seen = {n: w["first_seen"] for g in report["groups"] for n, w in g["warnings"].items()}
         assert seen[name] == iso(earliest - 2 * DAY)
+
+
+def test_long_imports_show_a_progress_bar_on_a_terminal(small_history_file):
+    import io
+
+    from rich.console import Console
+
+    from agentwrap._cli_data import import_file
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    with SqliteStore(":memory:") as store:
+        counts = import_file(store, str(small_history_file), console)
+        assert counts["runs"] == store.count("runs") == 1000
+    drawn = screen.getvalue()
+    assert "importing history.jsonl" in drawn and "━" in drawn  # the bar, drawn live
+    quiet = io.StringIO()  # not a terminal (a pipe, a CI log): no bar at all
+    with SqliteStore(":memory:") as store:
+        import_file(store, str(small_history_file), Console(file=quiet, force_terminal=False))
+    assert quiet.getvalue() == ""
