@@ -23,7 +23,16 @@ from agentwrap._run import Run, Turn, current_run
 from agentwrap._telemetry import Telemetry, get_telemetry
 from agentwrap.records import LLMRequest, LLMResponse, Usage
 
-__all__ = ["Call", "start_call"]
+__all__ = ["Call", "in_traced_call", "start_call"]
+
+# True while a patch's wrapped SDK method runs for a traced call (between activate and
+# deactivate): a lower layer (the HTTP client the SDK sends with) must not trace it again.
+_sending: contextvars.ContextVar[bool] = contextvars.ContextVar("agentwrap_sending", default=False)
+
+
+def in_traced_call() -> bool:
+    """Whether the caller is inside an SDK call that agentwrap already traces."""
+    return _sending.get()
 
 
 def _request_attributes(request: LLMRequest, capture: bool) -> dict[str, Any]:
@@ -104,7 +113,17 @@ def _output_messages(response: LLMResponse) -> list[dict[str, Any]]:
 class Call:
     """The life of one LLM call, from request to response or error."""
 
-    __slots__ = ("request", "telemetry", "run", "span", "started_ns", "first_chunk_ns", "ended", "_token")
+    __slots__ = (
+        "request",
+        "telemetry",
+        "run",
+        "span",
+        "started_ns",
+        "first_chunk_ns",
+        "ended",
+        "_token",
+        "_sending",
+    )
 
     def __init__(self, telemetry: Telemetry, request: LLMRequest) -> None:
         self.request = request
@@ -116,6 +135,7 @@ class Call:
         self.first_chunk_ns: int | None = None
         self.ended = False
         self._token: contextvars.Token[otel_context.Context] | None = None
+        self._sending: contextvars.Token[bool] | None = None
         if self.run is not None:
             self.run.on_request(request, self.started_ns)
             # Bounds: in enforce mode this raises BudgetExceeded (guarded lets it through)
@@ -135,12 +155,16 @@ class Call:
     def activate(self) -> None:
         """Make the call's span current for the duration of the wrapped SDK method."""
         self._token = otel_context.attach(trace.set_span_in_context(self.span))
+        self._sending = _sending.set(True)
 
     def deactivate(self) -> None:
         """Undo :meth:`activate` (safe to call when it was not activated)."""
         token, self._token = self._token, None
         if token is not None:
             otel_context.detach(token)
+        sending, self._sending = self._sending, None
+        if sending is not None:
+            _sending.reset(sending)
 
     def on_first_chunk(self) -> None:
         """Note the time of the first streamed chunk (time to first token)."""

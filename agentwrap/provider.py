@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentwrap._call import Call, start_call
+from agentwrap._call import Call, in_traced_call, start_call
 from agentwrap._errors import guarded, report_internal_error
 from agentwrap._hashing import canonical_json, prefix_digests, sha256_hex, sha256_hex_items
 from agentwrap._run import current_run
@@ -52,6 +52,7 @@ __all__ = [
     "conversation_hashes",
     "count_tokens",
     "guarded",
+    "in_traced_call",
     "report_internal_error",
     "sha256_hex",
     "sha256_hex_items",
