@@ -26,8 +26,13 @@ __all__ = ["AsyncStreamProxy", "StreamAccumulator", "SyncStreamProxy"]
 class StreamAccumulator(Protocol):
     """What a patch provides to add up a stream's chunks into a response."""
 
-    def add(self, chunk: Any) -> None:
-        """See one chunk (event) of the stream."""
+    def add(self, chunk: Any) -> bool | None:
+        """See one chunk (event) of the stream.
+
+        Return ``False`` for a chunk that carries no output yet (a lifecycle event such as
+        Responses' ``response.created``): time to first chunk is then measured to the first
+        chunk that does. ``None`` or ``True``: the chunk counts.
+        """
 
     def response(self, completed: bool) -> LLMResponse:
         """What the chunks seen so far add up to (``completed``: the stream was drained)."""
@@ -44,10 +49,9 @@ class _StreamState:
         self.chunks = 0
 
     def on_chunk(self, chunk: Any) -> None:
-        if self.chunks == 0:
-            self.call.on_first_chunk()
         self.chunks += 1
-        self.accumulator.add(chunk)
+        if self.accumulator.add(chunk) is not False and self.call.first_chunk_ns is None:
+            self.call.on_first_chunk()
 
     def finish(self, completed: bool) -> None:
         if not self.call.ended:

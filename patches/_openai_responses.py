@@ -39,6 +39,8 @@ _INCOMPLETE = {"max_output_tokens": "length", "content_filter": "content_filter"
 # Items the model produced (a conversation's turn boundary when scanning back for results).
 _MODEL_ITEMS = {"function_call", "reasoning", "web_search_call", "file_search_call", "computer_call"}
 _TERMINAL_EVENTS = {"response.completed", "response.incomplete", "response.failed"}
+# Sent before the model produced anything: not the "first chunk" of time to first chunk.
+_LIFECYCLE_EVENTS = {"response.created", "response.in_progress", "response.queued"}
 
 
 def _items(body: dict[str, Any]) -> list[Any]:
@@ -245,8 +247,8 @@ class ResponsesStreamAccumulator:
         self._text: list[str] = []
         self._calls: list[ToolCallRequest] = []
 
-    def add(self, event: Any) -> None:
-        """See one stream event."""
+    def add(self, event: Any) -> bool:
+        """See one stream event; False for lifecycle events that carry no output yet."""
         kind = field(event, "type")
         if kind in _TERMINAL_EVENTS:
             self._final = field(event, "response")
@@ -262,6 +264,7 @@ class ResponsesStreamAccumulator:
                     str(field(item, "call_id")), str(field(item, "name")), field(item, "arguments")
                 )
                 self._calls.append(call)
+        return kind not in _LIFECYCLE_EVENTS
 
     def response(self, completed: bool) -> LLMResponse:
         """What the stream added up to."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -177,6 +178,17 @@ def test_stream_true_records_usage_tool_calls_and_ttft(server, openai_client, ca
     assert found["agentwrap.stream.completed"] is True
     assert 0 < found["gen_ai.response.time_to_first_chunk"] <= (chat.end_time - chat.start_time) / 1e9
     assert run.summary["selected_tool_calls"] == ["lookup"]
+
+
+def test_time_to_first_chunk_skips_the_lifecycle_events(server, openai_client, captured):
+    server.enqueue(Reply(text="late words"))
+    read_ns = {}
+    for event in openai_client.responses.create(model="m", input="go", stream=True):
+        read_ns.setdefault(event.type, time.time_ns())
+    [span] = captured.spans
+    first_chunk_ns = span.start_time + round(attrs(span)["gen_ai.response.time_to_first_chunk"] * 1e9)
+    # Marked when output_item.added was read, after the caller already had in_progress.
+    assert read_ns["response.in_progress"] <= first_chunk_ns <= read_ns["response.output_item.added"]
 
 
 def test_stream_helper_keeps_get_final_response(server, openai_client, captured):
