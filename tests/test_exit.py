@@ -116,3 +116,42 @@ def test_unreachable_exporter_does_not_hold_up_exit(server, tmp_path):
     # A bound with a generous margin, not a micro-timing: without the bound an OTLP exporter
     # retries for its 10 s timeout at exit.
     assert timings["unreachable"] - timings["baseline"] < 4.0, timings
+
+
+def test_otlp_and_console_from_the_standard_variables(server, tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[tuple[str, bytes]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            received.append((self.path, self.rfile.read(int(self.headers["content-length"]))))
+            self.send_response(200)
+            self.send_header("content-type", "application/x-protobuf")
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    collector = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    thread = threading.Thread(target=collector.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        env = _auto_env(
+            server,
+            tmp_path / "otlp.jsonl",
+            OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{collector.server_address[1]}",
+            OTEL_SERVICE_NAME="weather-service",
+            AGENTWRAP_CONSOLE="1",
+        )
+        proc = run_python(["-c", CONVERSATION], env)
+    finally:
+        collector.shutdown()
+        collector.server_close()
+    assert proc.returncode == 0, proc.stderr
+    traces = b"".join(body for path, body in received if path == "/v1/traces")
+    assert b"invoke_agent" in traces and b"chat m" in traces and b"weather-service" in traces
+    printed = [line for line in proc.stderr.splitlines() if line.startswith('{"type":"run.summary"')]
+    assert len(printed) == 1
