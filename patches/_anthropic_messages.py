@@ -84,6 +84,15 @@ def prompt_version(system: Any, tools: Any) -> str | None:
     return _shared_prompt_version(systems, flat)
 
 
+def _previous_message_id(body: dict[str, Any]) -> str | None:
+    """The message a beta ``thread: {"type": "continue"}`` request continues (the server keeps
+    the earlier turns, like OpenAI's ``previous_response_id``; the beta tool runner uses it)."""
+    thread = body.get("thread")
+    if _get(thread, "type") != "continue":
+        return None
+    return _str(_get(thread, "previous_message_id"))
+
+
 def _new_tool_results(messages: list[Any]) -> list[ToolResult]:
     """``tool_result`` blocks sent since the last assistant message (the ones that close tools).
 
@@ -247,6 +256,7 @@ class MessagesEndpoint:
             prompt_version_hash=prompt_version(system, tools),
             message_count=len(messages),
             tool_results=_new_tool_results(messages),
+            previous_response_id=_previous_message_id(body),
             prefix_hashes=conversation_hashes(system, messages),
             attributes=attributes,
         )

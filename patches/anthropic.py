@@ -22,7 +22,11 @@ Three small extras, each skipped with one debug line when the SDK version lacks 
   agentwrap's span) exactly as its ``propagation`` option says. Calls agentwrap does not trace
   (``count_tokens``, batches, files, models, sessions) keep the SDK's spans untouched, and so
   does every call while agentwrap is not instrumented. Detection is per call and per client:
-  the SDK asks for a span only when that client's tracing is on.
+  the SDK asks for a span only when that client's tracing is on. The beta tool runner's own
+  spans (``anthropic.messages.tool_runner`` and one ``anthropic.custom_tool_use {name}`` per
+  tool it runs) are kept: they carry no token counts, and they time the tool function itself,
+  where agentwrap's derived ``execute_tool`` span covers the request-to-result round trip; a
+  backend that counts tool executions should count one of the two (by instrumentation scope).
 * **isinstance on 0.x streams.** anthropic 0.x gives ``Stream``/``AsyncStream`` a metaclass
   whose ``__instancecheck__`` accepts only the exact class, which a proxy is not; we teach it
   our proxies, so ``isinstance(stream, anthropic.Stream)`` holds as without agentwrap.

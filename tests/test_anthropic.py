@@ -210,6 +210,55 @@ def test_content_capture_uses_the_parts_form(server, claude, captured_content):
     ]
 
 
+def test_every_block_kind_is_read_without_error(server, claude, captured_content):
+    # SDK models in the request (an assistant turn appended as response.content), images,
+    # thinking, list-valued tool results and server tools: all read, none raises.
+    server.enqueue(Reply(tool_calls=[WEATHER]), Reply(text="ok"))
+    first = _create(claude)
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
+    messages = [
+        {"role": "user", "content": [{"type": "text", "text": "look"}, image]},
+        {
+            "role": "assistant",
+            "content": [{"type": "thinking", "thinking": "hmm", "signature": "s"}, *first.content],
+        },
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "toolu_w1",
+                    "content": [{"type": "text", "text": "22C"}],
+                }
+            ],
+        },
+    ]
+    tools = [
+        {"name": "get_weather", "input_schema": {"type": "object"}},
+        {"type": "web_search_20250305", "name": "web_search"},
+    ]
+    with agentwrap.run() as run:
+        _create(claude, messages=messages, tools=tools)
+    attrs = _attrs(captured_content.spans_named("chat")[1])
+    parts = [message["parts"] for message in json.loads(attrs["gen_ai.input.messages"])]
+    assert parts[0] == [{"type": "text", "content": "look"}, {"type": "image"}]
+    assert parts[1][0] == {"type": "reasoning", "content": "hmm"}
+    assert parts[1][1] == {
+        "type": "tool_call",
+        "id": "toolu_w1",
+        "name": "get_weather",
+        "arguments": WEATHER.arguments,
+    }
+    assert parts[2] == [
+        {"type": "tool_call_response", "id": "toolu_w1", "response": [{"type": "text", "text": "22C"}]}
+    ]
+    assert json.loads(attrs["gen_ai.tool.definitions"])[1] == {
+        "type": "web_search_20250305",
+        "name": "web_search",
+    }
+    assert run.summary["total_number_of_turns"] == 1  # the tool call came from outside the run
+
+
 def test_prompt_version_hash_follows_system_and_tools_not_messages(server, claude, captured):
     tools = [{"name": "t", "description": "d", "input_schema": {"type": "object"}}]
     cached = [{"type": "text", "text": "A", "cache_control": {"type": "ephemeral"}}]
@@ -525,6 +574,43 @@ def test_streaming_response_is_traced(server, claude, captured):
     [span] = captured.spans
     assert _attrs(span)["gen_ai.usage.output_tokens"] == 2
     assert _attrs(span)["agentwrap.stream.completed"] is True
+
+
+async def test_async_raw_response_is_traced(server, aclaude, captured):
+    server.enqueue(Reply(text="async raw", usage=Usage(4, 3)))
+    raw = await aclaude.messages.with_raw_response.create(model=MODEL, max_tokens=10, messages=USER)
+    message = raw.parse()
+    if inspect.isawaitable(message):  # parse() is async on newer SDKs' async responses only
+        message = await message
+    assert message.content[0].text == "async raw"
+    [span] = captured.spans
+    assert _attrs(span)["gen_ai.usage.output_tokens"] == 3
+
+
+@pytest.mark.skipif(not hasattr(anthropic, "beta_tool"), reason="this anthropic has no tool runner")
+def test_beta_tool_runner_calls_and_tools_are_traced(server, claude, captured_content):
+    @anthropic.beta_tool
+    def get_weather(city: str, units: str) -> str:
+        """Weather now."""
+        return f"sunny in {city}"
+
+    server.enqueue(
+        Reply(tool_calls=[WEATHER], usage=Usage(10, 4)), Reply(text="It is sunny.", usage=Usage(20, 5))
+    )
+    with agentwrap.run(name="runner") as run:
+        runner = claude.beta.messages.tool_runner(
+            model=MODEL, max_tokens=50, messages=USER, tools=[get_weather]
+        )
+        stops = [message.stop_reason for message in runner]
+    assert stops == ["tool_use", "end_turn"]
+    assert len(captured_content.spans_named("chat")) == 2
+    [tool] = captured_content.spans_named("execute_tool")
+    assert tool.attributes["gen_ai.tool.call.id"] == "toolu_w1"
+    assert run.summary["sequence_of_tool_calls"][0]["result"] == "sunny in Paris"
+    assert run.summary["total_number_of_turns"] == 2
+    second = captured_content.spans_named("chat")[1]
+    if "thread" in server.requests[1].body:  # 2.x: the server keeps the conversation
+        assert second.attributes["gen_ai.request.previous_response.id"] == "msg_1"
 
 
 def test_count_tokens_is_not_a_chat_turn(server, claude, captured):
