@@ -300,8 +300,9 @@ class _Sweeper:
         self._wake = threading.Event()
 
     def watch(self, tracker: Tracker) -> None:
-        if tracker in self._trackers and self._thread is not None:
-            return
+        thread = self._thread
+        if tracker in self._trackers and thread is not None and thread.is_alive():
+            return  # (not alive: none yet, or this is a forked child, which has no threads)
         with self._lock:
             self._trackers.add(tracker)
             if self._thread is None or not self._thread.is_alive():

@@ -10,8 +10,8 @@ httpx/httpx2 themselves and mark their requests with ``X-Stainless-*`` headers; 
 are traced at the SDK's request layer), so nothing is traced twice.
 
 The JSON response, or for ``stream=True`` the SSE events as the caller reads them, go through
-the same endpoint translators as the SDK patches; parsed JSON is read by attribute (a
-``SimpleNamespace`` tree), which is all the translators ask of an SDK object.
+the same endpoint translators as the SDK patches; parsed JSON objects can be read by attribute,
+which is all the translators ask of an SDK object.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 from typing import Any
 
 import wrapt
@@ -48,8 +48,21 @@ def _from_an_sdk(headers: Any) -> bool:
     return any(str(name).lower().startswith("x-stainless-") for name in headers.keys())
 
 
+class _Parsed(dict):  # type: ignore[type-arg]
+    """A JSON object read like an SDK model (by attribute) that is still plain data (a dict):
+    the translators read fields by attribute, and content capture serializes what they keep."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name not in _DICT_NAMES and dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        return object.__getattribute__(self, name)
+
+
+_DICT_NAMES = frozenset(dir(dict))  # keys named like dict's methods (items, get) stay methods
+
+
 def _namespace(raw: bytes | str) -> Any:
-    return json.loads(raw, object_hook=lambda fields: SimpleNamespace(**fields))
+    return json.loads(raw, object_hook=_Parsed)
 
 
 def _begin(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Call, Endpoint, dict[str, Any]] | None:

@@ -22,9 +22,9 @@ FRAMEWORKS = {
     "openai-agents": ["openai_agents_app.py"],
     "pydantic-ai": ["pydantic_ai_app.py"],
     "langgraph": ["langgraph_app.py"],
-    "litellm": ["litellm_app.py"],  # completion() loops, then acompletion() loops
+    "litellm": ["litellm_app.py"],  # completion(), acompletion(), then its own HTTP (Anthropic)
 }
-RUNS = {"litellm": 4}
+RUNS = {"litellm": 6}
 
 
 def _items(body: dict[str, Any]) -> list[Any]:
@@ -37,7 +37,13 @@ def _items(body: dict[str, Any]) -> list[Any]:
 def _weather_model(request: RecordedRequest) -> Reply:
     """Asks for get_weather(city) once, then answers with what the tool said."""
     items = _items(request.body or {})
-    results = [i for i in items if i.get("role") == "tool" or i.get("type") == "function_call_output"]
+    results = [
+        i
+        for i in items
+        if i.get("role") == "tool"
+        or i.get("type") == "function_call_output"
+        or any(isinstance(c, dict) and c.get("type") == "tool_result" for c in i.get("content") or [])
+    ]
     if results:
         return Reply(text="It is sunny.", usage=Usage(40, 5))
     [city] = re.findall(r"weather in (\w+)", str(items))
@@ -58,6 +64,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tupl
                 AGENTWRAP_CAPTURE_CONTENT="1",
                 OPENAI_BASE_URL=server.base_url,
                 OPENAI_API_KEY="sk-test",
+                FAKE_ANTHROPIC_BASE_URL=server.anthropic_base_url,
                 OPENAI_AGENTS_DISABLE_TRACING="1",  # the Agents SDK would upload its own traces
                 LITELLM_LOCAL_MODEL_COST_MAP="True",  # litellm would fetch its price list
             )

@@ -97,3 +97,14 @@ def test_other_requests_and_sdk_calls_are_not_traced_here(server, captured, open
     openai_client.chat.completions.create(model="m", messages=MESSAGES)  # the SDK sends with httpx2
     [span] = captured.spans  # once, by the SDK layer
     assert span.attributes["openai.api.type"] == "chat_completions"
+
+
+def test_raw_anthropic_tool_use_with_content_capture(server, captured_content):
+    # A tool_use block's input is a JSON object: kept as plain data, so it serializes.
+    server.enqueue(Reply(tool_calls=[ToolCall("get_weather", {"city": "Paris"})], usage=Usage(9, 4)))
+    with httpx.Client(base_url=server.anthropic_base_url) as client:
+        client.post("/v1/messages", json={"model": "claude-raw", "max_tokens": 50, "messages": MESSAGES})
+    [span] = captured_content.spans
+    [output] = json.loads(span.attributes["gen_ai.output.messages"])
+    [part] = [p for p in output["parts"] if p["type"] == "tool_call"]
+    assert (part["name"], part["arguments"]) == ("get_weather", {"city": "Paris"})

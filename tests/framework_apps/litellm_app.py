@@ -1,10 +1,12 @@
 """Tool-using loops over litellm.completion and litellm.acompletion, unchanged (no agentwrap).
 
-One process for both (importing litellm costs seconds).
+One process for all (importing litellm costs seconds): completion() and acompletion() over the
+openai SDK, then completion() for Anthropic, which litellm speaks with its own HTTP client.
 """
 
 import asyncio
 import json
+import os
 
 import litellm
 
@@ -58,6 +60,23 @@ async def async_loop(city):
             return answer
 
 
+def own_http_loop(city):
+    # litellm speaks the Anthropic API with its own HTTP client (no SDK under it).
+    messages = [{"role": "user", "content": f"What is the weather in {city}?"}]
+    while True:
+        response = litellm.completion(
+            model="anthropic/gpt-4o-mini",
+            messages=messages,
+            tools=TOOLS,
+            api_base=os.environ["FAKE_ANTHROPIC_BASE_URL"],
+            api_key="sk-test",
+            max_tokens=100,
+        )
+        answer = step(messages, response)
+        if answer is not None:
+            return answer
+
+
 async def main_async():
     return await asyncio.gather(async_loop("Paris"), async_loop("Rome"))  # interleaved
 
@@ -65,3 +84,5 @@ async def main_async():
 for city in ("Paris", "Rome"):  # sync, one after the other
     print(sync_loop(city))
 print(*asyncio.run(main_async()), sep="\n")  # async, interleaved in two tasks
+for city in ("Paris", "Rome"):  # litellm's own HTTP client
+    print(own_http_loop(city))
