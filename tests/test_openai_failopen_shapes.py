@@ -12,7 +12,7 @@ import agentwrap
 from agentwrap.testing import Reply, ToolCall, Usage
 from agentwrap.testing._capture import capture
 
-from ._openai_compat import HAS_RESPONSES, chat_completions_helpers
+from ._openai_compat import HAS_RESPONSES, chat_completions_helpers, requires_responses
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 REPLY = Reply(text="some words here", tool_calls=[ToolCall("t", {"a": 1}, id="c1")], usage=Usage(7, 3))
@@ -56,11 +56,17 @@ def _every_shape(client: Any, server: Any) -> list[Any]:
     return out
 
 
+RESPONSES = "agentwrap.patches._openai_responses."
 TARGETS = [
-    "agentwrap.patches._openai_responses.ResponsesEndpoint.request",
-    "agentwrap.patches._openai_responses.ResponsesEndpoint.response",
-    "agentwrap.patches._openai_responses.ResponsesStreamAccumulator.add",
-    "agentwrap.patches._openai_responses.ResponsesStreamAccumulator.response",
+    *(
+        pytest.param(RESPONSES + name, marks=requires_responses)
+        for name in (
+            "ResponsesEndpoint.request",
+            "ResponsesEndpoint.response",
+            "ResponsesStreamAccumulator.add",
+            "ResponsesStreamAccumulator.response",
+        )
+    ),
     "agentwrap.patches._openai_embeddings.EmbeddingsEndpoint.response",
     "agentwrap.patches._openai_chat.ChatStreamAccumulator.add",
     "agentwrap.patches._closing._end_raw_stream",
