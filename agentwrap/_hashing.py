@@ -19,10 +19,17 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["canonical_json", "parse_arguments", "prefix_digests", "sha256_hex", "sha256_hex_items"]
+__all__ = [
+    "canonical_json",
+    "parse_arguments",
+    "prefix_digests",
+    "sha256_hex",
+    "sha256_hex_items",
+    "sha256_hex_memo",
+]
 
 
 def _fallback(obj: Any) -> Any:
@@ -125,6 +132,32 @@ def _extend(items: Sequence[Any], links_wanted: bool) -> _Chain:
     chain = _Chain(list(items), sha, links)
     _remember(chain)
     return chain
+
+
+_MEMO_MAX = 16
+_memo: list[tuple[Any, str]] = []  # (key, hash), most recently used last
+_memo_lock = threading.Lock()
+
+
+def sha256_hex_memo(key: Any, value: Callable[[Any], Any] | None = None) -> str:
+    """``sha256_hex(value(key))`` (or of ``key``), remembered for keys ``==`` to a recent one.
+
+    For what a request repeats unchanged on every call of a run and costs more to normalize
+    and serialize than to compare: the system prompt and the tool definitions of a prompt
+    version. A small LRU; the comparison is one C-level ``==``.
+    """
+    with _memo_lock:
+        for index in range(len(_memo) - 1, -1, -1):
+            known, digest = _memo[index]
+            if known == key:
+                if index != len(_memo) - 1:
+                    _memo.append(_memo.pop(index))
+                return digest
+    digest = sha256_hex(value(key) if value is not None else key)
+    with _memo_lock:
+        _memo.append((key, digest))
+        del _memo[:-_MEMO_MAX]
+    return digest
 
 
 def sha256_hex_items(items: Sequence[Any]) -> str:

@@ -13,6 +13,7 @@ import contextvars
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -32,6 +33,8 @@ __all__ = ["Run", "RunScope", "ToolExecution", "Turn", "current_run", "run"]
 
 RunToken = contextvars.Token["Run | None"]
 OtelToken = contextvars.Token[otel_context.Context]
+
+EVENTS_KEPT = 1000  # warning records a run keeps for its summary's detectors; all are counted
 
 _current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("agentwrap_run", default=None)
 # Every run not yet closed, so that exit and SIGTERM can still write their summaries.
@@ -138,7 +141,8 @@ class Run:
         self.children: list[Run] = []
         self.closed = False
         self.summary: dict[str, Any] | None = None
-        self.events: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []  # the first EVENTS_KEPT; warning_counts counts all
+        self.warning_counts: Counter[str] = Counter()
         self._lock = threading.Lock()
         self.started_ns = time.time_ns()
         self._started_perf = time.perf_counter()
@@ -213,7 +217,10 @@ class Run:
     def add_event(self, record: dict[str, Any]) -> None:
         """Keep a warning event of this run (the summary record counts them by name)."""
         with self._lock:
-            self.events.append(record)
+            if record.get("severity") == "warning":
+                self.warning_counts[str(record.get("name"))] += 1
+            if len(self.events) < EVENTS_KEPT:  # a looping run warns on every call: stay bounded
+                self.events.append(record)
 
     # -- tool spans ----------------------------------------------------------------------------
 
@@ -242,7 +249,8 @@ class Run:
         return ToolExecution(
             call_id=call.call_id,
             name=call.name,
-            arguments=arguments,
+            # Only shown with content capture on; without it, a long run need not hold them.
+            arguments=arguments if self.telemetry.config.capture_content else None,
             arguments_hash=attrs[sc.AGENTWRAP_TOOL_ARGUMENTS_HASH],
             span=span,
             span_id=format(span.get_span_context().span_id, "016x"),
@@ -262,6 +270,9 @@ class Run:
             span.set_status(Status(StatusCode.ERROR, "the tool reported an error"))
         guarded(self.monitor.on_tool_end, tool)  # while the span is open: events land on it
         span.end(end_time=tool.ended_ns)
+        # Keep only the ended span's identity: the SDK span (attributes, events, links) would
+        # otherwise stay alive with the run, and a long run would hold every one of them.
+        tool.span = trace.NonRecordingSpan(span.get_span_context())
 
     # -- closing -------------------------------------------------------------------------------
 

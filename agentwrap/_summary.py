@@ -105,7 +105,7 @@ def build_summary_record(run: Run) -> dict[str, Any]:
         "end_time_unix_nano": run.ended_ns,
         "summarized_metadata": build_summary(run),
         # Beside the seed's object, never inside it: its fields stay exactly the seed's.
-        "warnings": dict(Counter(str(e["name"]) for e in run.events if e.get("severity") == "warning")),
+        "warnings": dict(run.warning_counts),
         # run.terminated's fields (agentwrap.detect): why and how the run stopped, against its bounds.
         "termination": getattr(run, "termination", None),
         # The whole run's tokens (the seed's per-tool-call usage misses the final answer's).

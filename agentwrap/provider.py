@@ -12,7 +12,7 @@ from typing import Any
 
 from agentwrap._call import Call, in_traced_call, start_call
 from agentwrap._errors import guarded, report_internal_error
-from agentwrap._hashing import canonical_json, prefix_digests, sha256_hex, sha256_hex_items
+from agentwrap._hashing import canonical_json, prefix_digests, sha256_hex, sha256_hex_items, sha256_hex_memo
 from agentwrap._run import current_run
 from agentwrap._stream import AsyncStreamProxy, StreamAccumulator, SyncStreamProxy
 from agentwrap._telemetry import get_telemetry
@@ -56,5 +56,6 @@ __all__ = [
     "report_internal_error",
     "sha256_hex",
     "sha256_hex_items",
+    "sha256_hex_memo",
     "start_call",
 ]

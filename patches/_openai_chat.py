@@ -19,8 +19,8 @@ from agentwrap.provider import (
     capture_content,
     conversation_hashes,
     count_tokens,
-    sha256_hex,
     sha256_hex_items,
+    sha256_hex_memo,
 )
 
 __all__ = ["ChatCompletionsEndpoint", "ChatStreamAccumulator"]
@@ -115,7 +115,13 @@ def prompt_version(system: list[Any], tools: Any) -> str | None:
     tools = tools if isinstance(tools, list) else []
     if not system and not tools:
         return None
-    return sha256_hex({"system": [_text_of(s) for s in system], "tools": [_tool_identity(t) for t in tools]})
+    # Every call of a run sends the same prompt: normalize and hash it once, compare after.
+    return sha256_hex_memo((system, tools), _prompt_identity)
+
+
+def _prompt_identity(key: tuple[list[Any], list[Any]]) -> dict[str, Any]:
+    system, tools = key
+    return {"system": [_text_of(s) for s in system], "tools": [_tool_identity(t) for t in tools]}
 
 
 def _parts(content: Any) -> list[dict[str, Any]]:

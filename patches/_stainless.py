@@ -79,7 +79,10 @@ def _begin(
 def _is_raw_response(result: Any) -> bool:
     # with_raw_response / with_streaming_response hand back an API response object whose
     # parse() gives the model or the stream; a parsed model or a stream has no http_response.
-    return hasattr(result, "http_response") and callable(getattr(result, "parse", None))
+    # The instance dict first: hasattr() on a pydantic model that lacks the attribute goes
+    # through its __getattr__ and a raised AttributeError, which costs more than the rest.
+    found = "http_response" in getattr(result, "__dict__", ()) or hasattr(type(result), "http_response")
+    return found and callable(getattr(result, "parse", None))
 
 
 def _finish(call: Call, endpoint: Endpoint, result: Any) -> None:
