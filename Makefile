@@ -31,8 +31,19 @@ typecheck: $(BIN)/agentwrap
 
 check: lint typecheck test
 
-bench: $(BIN)/agentwrap
-	$(BIN)/python -m benchmarks.overhead
+# The benchmarks run in their own venv with the peer instrumentations (never in uv.lock).
+BENCH := .venv-bench
+
+$(BENCH)/bin/python: $(UV) benchmarks/requirements.txt pyproject.toml
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(BENCH)
+	VIRTUAL_ENV=$(BENCH) $(UV) pip install --quiet -r benchmarks/requirements.txt
+	@touch $@
+
+bench: $(BENCH)/bin/python
+	$(BENCH)/bin/python -m benchmarks.overhead $(BENCH_ARGS)
+	$(BENCH)/bin/python -m benchmarks.memory $(BENCH_ARGS)
+	$(BENCH)/bin/python -m benchmarks.startup
+	$(BENCH)/bin/python -m benchmarks.growth
 
 clean:
-	rm -rf $(VENV) $(TOOLS) build dist *.egg-info
+	rm -rf $(VENV) $(BENCH) $(TOOLS) build dist *.egg-info

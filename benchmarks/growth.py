@@ -1,0 +1,148 @@
+"""Prompt growth: a 200-turn run costs agentwrap no more per call than a 5-turn run.
+
+Usage::
+
+    python -m benchmarks.growth [--quick]
+
+An agent loop resends the whole, growing conversation on every call. This drives agentwrap's
+request-layer wrapper (every feature on, inside a run scope) with a stub in place of the SDK's
+``request`` that answers each call with a tool call, and sends call ``i`` the conversation of
+``i`` tool round trips, freshly built per call as the SDK builds it. It reports agentwrap's own
+CPU time per call for a 5-turn run and for a 200-turn run (overall, and for its last 20 calls,
+when the conversation has ~400 messages), next to what hashing the whole conversation from
+scratch on every call would cost at those sizes (the quadratic way). The SDK itself is left
+out: its own per-message work (~100 µs per message for openai 3.x) would drown the signal.
+Results go to ``benchmarks/results/growth.{md,json}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+from benchmarks._machine import machine_info
+from benchmarks._variants import setup_variant
+from benchmarks._workload import SCENARIOS, canned_body, chat_messages, http_module, request_kwargs
+from benchmarks.memory import CountingExporter
+
+__all__ = ["main", "per_call_us"]
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _run_once(turns: int, answers: list[Any], texts: list[str]) -> list[float]:
+    """One run of ``turns`` calls; agentwrap's CPU microseconds for each call."""
+    from agentwrap.patches import openai as patch
+    from agentwrap.patches._stainless import _sync_wrapper
+
+    import agentwrap
+
+    wrapper = _sync_wrapper(patch.route)
+    client = SimpleNamespace(base_url=http_module("openai").URL("http://bench.invalid/v1"))
+    options = [
+        SimpleNamespace(method="post", url="/chat/completions", json_data=json.loads(texts[i]), turn=i)
+        for i in range(turns)
+    ]
+
+    def stub(cast_to: object, opts: Any, **kw: object) -> object:
+        return answers[opts.turn]
+
+    out = []
+    with agentwrap.run(name=f"growth-{turns}"):
+        for i in range(turns):
+            started = time.process_time_ns()
+            wrapper(stub, client, (None, options[i]), {})
+            out.append((time.process_time_ns() - started) / 1e3)
+    return out
+
+
+def per_call_us(turns: int, runs: int) -> dict[str, float]:
+    """Median over ``runs`` runs of agentwrap's mean CPU µs per call (and of the last 20)."""
+    import openai
+
+    from agentwrap._hashing import sha256_hex
+
+    scenario = SCENARIOS["openai-chat-sync"]
+    answers = [
+        openai.types.chat.ChatCompletion.model_validate(json.loads(canned_body(scenario, i)[0]))
+        for i in range(turns)
+    ]
+    texts = []
+    for i in range(turns):  # call i: the conversation of i + 1 tool round trips
+        kwargs = request_kwargs(scenario, 0)
+        kwargs["messages"] = chat_messages(i + 1)
+        texts.append(json.dumps(kwargs))
+    _run_once(turns, answers, texts)  # warm up
+    means, tails = [], []
+    for _ in range(runs):
+        gc.collect()
+        calls = _run_once(turns, answers, texts)
+        means.append(statistics.fmean(calls))
+        tails.append(statistics.fmean(calls[-20:]))
+    last = json.loads(texts[-1])["messages"]
+    started = time.process_time_ns()
+    for _ in range(20):
+        sha256_hex(json.loads(texts[-1])["messages"])
+    scratch = (time.process_time_ns() - started) / 20 / 1e3
+    return {
+        "turns": turns,
+        "messages_at_last_call": len(last),
+        "per_call_us": round(statistics.median(means), 1),
+        "last_20_calls_us": round(statistics.median(tails), 1),
+        "hash_from_scratch_at_last_call_us": round(scratch, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure the 5-turn and 200-turn runs, print and write the results."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.growth")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    exporter = CountingExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    setup_variant("agentwrap", provider)
+    short = per_call_us(5, 40 if args.quick else 200)
+    long = per_call_us(200, 2 if args.quick else 7)
+    result = {
+        "command": "python -m benchmarks.growth" + (" --quick" if args.quick else ""),
+        "machine": machine_info(),
+        "runs": [short, long],
+        "ratio_200_to_5": round(long["per_call_us"] / short["per_call_us"], 2),
+    }
+    lines = [
+        "# agentwrap cost per call as the conversation grows",
+        "",
+        f"Command: `{result['command']}` (agentwrap's own CPU time, every feature on, no SDK)",
+        "",
+        "| run | messages (last call) | µs per call | µs per call, last 20 | full re-hash, last call |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in result["runs"]:
+        lines.append(
+            f"| {r['turns']} turns | {r['messages_at_last_call']} | {r['per_call_us']:.0f} | "
+            f"{r['last_20_calls_us']:.0f} | {r['hash_from_scratch_at_last_call_us']:.0f} µs |"
+        )
+    lines += ["", f"200-turn / 5-turn cost per call: {result['ratio_200_to_5']:.2f}", ""]
+    markdown = "\n".join(lines)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "growth.md").write_text(markdown + "\n", encoding="utf-8")
+    (out / "growth.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
