@@ -9,7 +9,9 @@ batches, models and files are not traced. Every Messages call shape arrives at `
 wrapped, so ``text_stream``, ``get_final_message()`` and ``until_done()`` are the SDK's own,
 unchanged), ``messages.parse``, ``beta.messages.*``, ``with_raw_response`` and
 ``with_streaming_response``. Before 0.43 the stream helper built a stream of its own from the
-raw one's response, out of our sight: those versions are not supported.
+raw one's response, out of our sight: those versions are not supported. The Bedrock and Vertex
+clients are the same classes underneath; their calls get ``gen_ai.provider.name``
+``aws.bedrock`` / ``gcp.vertex_ai``.
 
 Three small extras, each skipped with one debug line when the SDK version lacks its target:
 
@@ -47,7 +49,7 @@ from opentelemetry import trace
 
 from agentwrap.provider import AsyncStreamProxy, SyncStreamProxy, guarded
 
-from ._anthropic_messages import MessagesEndpoint
+from ._anthropic_messages import PROVIDER, MessagesEndpoint
 from ._stainless import Endpoint, patch_client_classes, unpatch_client_classes
 
 __all__ = ["MODULE", "NAME", "SUPPORTED", "install", "route", "uninstall"]
@@ -68,6 +70,13 @@ _originals: dict[type, Any] = {}
 
 # The span that was current when an instrumented ``request()`` began (unset outside one).
 _span_before_request: ContextVar[Any] = ContextVar("agentwrap_anthropic_span_before_request")
+# Clients of Claude on a cloud platform, by class name -> gen_ai.provider.name (GENAI-SEMCONV §2).
+_PLATFORMS = {
+    "AnthropicBedrock": "aws.bedrock",
+    "AsyncAnthropicBedrock": "aws.bedrock",
+    "AnthropicVertex": "gcp.vertex_ai",
+    "AsyncAnthropicVertex": "gcp.vertex_ai",
+}
 _HELPER_MANAGERS = (
     ("lib.streaming._messages", "MessageStreamManager", "__exit__"),
     ("lib.streaming._messages", "AsyncMessageStreamManager", "__aexit__"),
@@ -90,20 +99,32 @@ def route(method: str, url: str) -> Endpoint | None:
 # -- the SDK's own spans --------------------------------------------------------------------
 
 
+def _provider_of(client: Any) -> str:
+    for cls in type(client).__mro__:
+        name = _PLATFORMS.get(cls.__name__)
+        if name is not None:
+            return name
+    return "anthropic"
+
+
 def _mark_sync(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    token = _span_before_request.set(trace.get_current_span())
+    span = _span_before_request.set(trace.get_current_span())
+    provider = PROVIDER.set(_provider_of(instance))
     try:
         return wrapped(*args, **kwargs)
     finally:
-        _span_before_request.reset(token)
+        PROVIDER.reset(provider)
+        _span_before_request.reset(span)
 
 
 async def _mark_async(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    token = _span_before_request.set(trace.get_current_span())
+    span = _span_before_request.set(trace.get_current_span())
+    provider = PROVIDER.set(_provider_of(instance))
     try:
         return await wrapped(*args, **kwargs)
     finally:
-        _span_before_request.reset(token)
+        PROVIDER.reset(provider)
+        _span_before_request.reset(span)
 
 
 def _stand_in_span(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -177,15 +198,16 @@ def _wrap(owner: Any, name: str, wrapper: Any, what: str) -> None:
     _extras.append((owner, name, original))
 
 
-def _install_handoff(module: Any, base_client: Any) -> None:
-    if not hasattr(base_client, "start_api_call_span"):
-        log.debug("agentwrap: anthropic %s emits no spans of its own", getattr(module, "__version__", "?"))
-        return
+def _install_markers(module: Any, base_client: Any) -> None:
+    # Outside our request wrapper, so they see the span that was current before ours.
     for class_name, marker in (("SyncAPIClient", _mark_sync), ("AsyncAPIClient", _mark_async)):
         cls = getattr(base_client, class_name, None)
-        if cls in _originals:  # outside our request wrapper: sees the span before ours
+        if cls in _originals:
             wrapt.wrap_function_wrapper(cls, "request", marker)
-    _wrap(base_client, "start_api_call_span", _start_api_call_span, "_base_client.start_api_call_span")
+    if hasattr(base_client, "start_api_call_span"):  # the SDK can trace its own calls
+        _wrap(base_client, "start_api_call_span", _start_api_call_span, "_base_client.start_api_call_span")
+    else:
+        log.debug("agentwrap: anthropic %s emits no spans of its own", getattr(module, "__version__", "?"))
 
 
 def _install_instancecheck(module: Any) -> None:
@@ -232,7 +254,7 @@ def install(module: Any) -> bool:
     if not _originals:
         log.debug("agentwrap: anthropic client classes have no request(); not instrumented")
         return False
-    guarded(_install_handoff, module, base_client)
+    guarded(_install_markers, module, base_client)
     guarded(_install_instancecheck, module)
     guarded(_install_helper_exits, module)
     return True

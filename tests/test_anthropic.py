@@ -628,6 +628,27 @@ def test_count_tokens_is_not_a_chat_turn(server, claude, captured):
     assert run.summary["total_number_of_turns"] == 0
 
 
+def test_vertex_client_calls_name_the_platform(server, captured):
+    # With the SDK's own tracing on where it has one: still one span, agentwrap's.
+    own = {"open_telemetry": {"tracer_provider": captured.provider}} if SDK_TRACES else {}
+    client = anthropic.AnthropicVertex(
+        region="us-east5",
+        project_id="proj",
+        access_token="t",
+        base_url=server.anthropic_base_url,
+        max_retries=0,
+        **own,
+    )
+    with pytest.raises(anthropic.NotFoundError):  # the fake server speaks no Vertex paths
+        client.messages.create(model=MODEL, max_tokens=10, messages=USER)
+    client.close()
+    assert server.requests[0].path.endswith(f"/models/{MODEL}:rawPredict")
+    [span] = captured.spans
+    assert span.attributes["gen_ai.provider.name"] == "gcp.vertex_ai"
+    assert span.attributes["gen_ai.request.model"] == MODEL
+    assert span.attributes["error.type"] == "NotFoundError"
+
+
 def test_route_table():
     route = anthropic_patch.route
     assert route("post", "/v1/messages") is not None
