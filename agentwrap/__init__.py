@@ -7,14 +7,60 @@ conversation, and each run closes with one aggregate summary record.
 
 from __future__ import annotations
 
-from agentwrap._config import Config
-from agentwrap._errors import AgentwrapError
-from agentwrap._instrument import instrument, instrumented_providers, uninstrument
-from agentwrap._run import Run, current_run, run
-from agentwrap._summary import SUMMARY_FIELDS
-from agentwrap.detect import BudgetExceeded, DetectorEvent, RunRecords, register_detector, unregister_detector
+import importlib
+
+TYPE_CHECKING = False  # not typing's: importing typing alone costs milliseconds at start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+    from agentwrap._config import Config
+    from agentwrap._errors import AgentwrapError
+    from agentwrap._instrument import instrument, instrumented_providers, uninstrument
+    from agentwrap._run import Run, current_run, run
+    from agentwrap._summary import SUMMARY_FIELDS
+    from agentwrap.detect import (
+        BudgetExceeded,
+        DetectorEvent,
+        RunRecords,
+        register_detector,
+        unregister_detector,
+    )
 
 __version__ = "0.1.0"
+
+# The public names are imported on first use (PEP 562): ``import agentwrap`` itself costs next to
+# nothing, which is what the AGENTWRAP_AUTO_INSTRUMENT start-up hook needs (it runs in every
+# interpreter start and must not pull in wrapt and the OTel SDK before an LLM SDK is imported).
+_LAZY = {
+    "AgentwrapError": "agentwrap._errors",
+    "BudgetExceeded": "agentwrap.detect",
+    "Config": "agentwrap._config",
+    "DetectorEvent": "agentwrap.detect",
+    "Run": "agentwrap._run",
+    "RunRecords": "agentwrap.detect",
+    "SUMMARY_FIELDS": "agentwrap._summary",
+    "current_run": "agentwrap._run",
+    "instrument": "agentwrap._instrument",
+    "instrumented_providers": "agentwrap._instrument",
+    "register_detector": "agentwrap.detect",
+    "run": "agentwrap._run",
+    "uninstrument": "agentwrap._instrument",
+    "unregister_detector": "agentwrap.detect",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agentwrap' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "AgentwrapError",

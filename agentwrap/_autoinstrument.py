@@ -1,52 +1,105 @@
 """``AGENTWRAP_AUTO_INSTRUMENT=1``: instrument a program with no change to its code.
 
 The ``agentwrap-auto.pth`` file installed in site-packages calls :func:`start` at interpreter
-start-up when the variable is set (and does nothing but read it otherwise). ``start`` registers
-a post-import hook per supported SDK, so each one is patched when the program first imports it,
-and installs the exit and SIGTERM hooks. Nothing else happens until the first LLM call or run:
-the tracer, sinks and exporters are then built from the environment (``AGENTWRAP_*`` and the
-standard ``OTEL_*`` variables), so a TracerProvider the app sets up in the meantime is used.
-Implicit runs are on (``AGENTWRAP_IMPLICIT_RUNS=0`` turns them off).
+start-up when the variable is set (and does nothing but read it otherwise). ``start`` costs a
+millisecond or so: it puts a finder at the front of ``sys.meta_path`` that waits for the first
+import of a supported SDK (or HTTP client). Only then is the rest of agentwrap imported: a
+post-import hook per SDK is registered (each SDK is patched when first imported, or at once if
+it already is), with the exit and SIGTERM hooks, and the import goes on through the hook, so
+the SDK comes out patched. A program that never imports an SDK pays almost nothing. The tracer,
+sinks and exporters are built at the first LLM call or run, from the environment
+(``AGENTWRAP_*`` and the standard ``OTEL_*`` variables), so a TracerProvider the app sets up in
+the meantime is used. Implicit runs are on (``AGENTWRAP_IMPLICIT_RUNS=0`` turns them off).
 """
 
 from __future__ import annotations
 
-import logging
+import _thread
 import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+    from typing import Any
 
 __all__ = ["ENV_VAR", "enabled", "start"]
 
 ENV_VAR = "AGENTWRAP_AUTO_INSTRUMENT"
 _OFF = ("", "0", "false", "no", "off")
+_lock = _thread.RLock()  # (not threading: importing it costs milliseconds at start-up)
 _started = False
+_instrumented = False
 
-log = logging.getLogger("agentwrap")
 
-
-def enabled(env: os._Environ[str] | dict[str, str] | None = None) -> bool:
+def enabled(env: Any = None) -> bool:
     """Whether the variable asks for auto-instrumentation."""
     value = (os.environ if env is None else env).get(ENV_VAR, "")
-    return value.strip().lower() not in _OFF
+    return str(value).strip().lower() not in _OFF
+
+
+class _FirstSDKImport:
+    """A meta path finder that instruments when a watched module is about to be imported."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
+        if fullname not in self.names:
+            return None
+        with _lock:
+            if self in sys.meta_path:
+                sys.meta_path.remove(self)
+            instrument_now()
+        import importlib.util
+
+        # Found again, now through the post-import hook's own finder (first in sys.meta_path).
+        return importlib.util.find_spec(fullname)
+
+
+def _watched() -> frozenset[str]:
+    import importlib
+
+    providers = importlib.import_module("agentwrap.patches").PROVIDERS  # a plain dict: no SDK, no OTel
+    return frozenset(sdk for sdk, _ in providers.values())
 
 
 def start() -> None:
-    """Register the SDK hooks and the exit hooks (idempotent; never raises)."""
+    """Wait for the first SDK import (or instrument at once if one is imported already)."""
     global _started
-    if _started:
-        return
-    _started = True
-    try:
-        _start()
-    except Exception:  # noqa: BLE001 - a start-up hook must never stop the program
-        log.warning("agentwrap: auto-instrumentation failed; the program runs uninstrumented", exc_info=True)
+    with _lock:
+        if _started:
+            return
+        _started = True
+        try:
+            os.environ.setdefault("AGENTWRAP_IMPLICIT_RUNS", "1")
+            names = _watched()
+            if any(name in sys.modules for name in names):
+                instrument_now()
+            else:
+                sys.meta_path.insert(0, _FirstSDKImport(names))
+        except Exception:  # noqa: BLE001 - a start-up hook must never stop the program
+            _report()
 
 
-def _start() -> None:
+def instrument_now() -> None:
+    """Register the SDK hooks and the exit hooks (idempotent; never raises)."""
+    global _instrumented
+    with _lock:
+        if _instrumented:
+            return
+        _instrumented = True
+        try:
+            _instrument()
+        except Exception:  # noqa: BLE001 - nor may the SDK's import be broken by us
+            _report()
+
+
+def _instrument() -> None:
     import wrapt
 
     from agentwrap import _exit, _instrument
 
-    os.environ.setdefault("AGENTWRAP_IMPLICIT_RUNS", "1")
     with _instrument._lock:
         for provider, (sdk_name, patch_module_name) in _instrument._providers().items():
             _instrument._enabled.add(provider)
@@ -54,3 +107,11 @@ def _start() -> None:
                 _instrument._hooked.add(sdk_name)
                 wrapt.register_post_import_hook(_instrument._hook_for(provider, patch_module_name), sdk_name)
     _exit.install()
+
+
+def _report() -> None:
+    import logging
+
+    logging.getLogger("agentwrap").warning(
+        "agentwrap: auto-instrumentation failed; the program runs uninstrumented", exc_info=True
+    )

@@ -62,17 +62,20 @@ def test_unset_variable_patches_nothing():
 
 def test_set_variable_patches_each_sdk_when_first_imported():
     code = (
-        "import sys, agentwrap\n"
+        "import sys\n"
+        # Until an SDK is imported, the hook has loaded nothing heavy (no wrapt, no OTel).
+        "light = sorted(m for m in sys.modules if m.split('.')[0] in ('wrapt', 'opentelemetry', 'openai'))\n"
+        "import agentwrap\n"
         "before = ('openai' in sys.modules, agentwrap.instrumented_providers())\n"
         "import openai\n"
-        "print(before, agentwrap.instrumented_providers())\n"
+        "print(light, before, agentwrap.instrumented_providers())\n"
         "print(sorted(m for m in ('httpx', 'httpx2', 'openai') if m in sys.modules))\n"
     )
     proc = run_python(["-c", code], clean_env(AGENTWRAP_AUTO_INSTRUMENT="1"))
     assert proc.returncode == 0, proc.stderr
     patched, imported = proc.stdout.strip().splitlines()
     assert "'openai'" in imported  # with the HTTP client it sends with: patched as well
-    assert patched == f"(False, []) {imported}"
+    assert patched == f"[] (False, []) {imported}"
 
 
 def test_sdk_imported_before_the_hook_is_patched_too():
