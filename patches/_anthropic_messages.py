@@ -191,13 +191,19 @@ def semconv_tools(tools: Any) -> list[dict[str, Any]]:
 _USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
 
 
+def _counts(raw: Any) -> dict[str, int]:
+    """The token counts a usage object carries (fields it lacks or leaves null are left out)."""
+    counts = {name: value for name in _USAGE_FIELDS if isinstance(value := getattr(raw, name, None), int)}
+    # An SDK older than the API keeps the unknown details object as a dict.
+    thinking = _get(getattr(raw, "output_tokens_details", None), "thinking_tokens")
+    if isinstance(thinking, int):  # newer APIs: extended thinking's share of the output
+        counts["thinking_tokens"] = thinking
+    return counts
+
+
 def usage_from(raw: Any) -> Usage | None:
     """Anthropic usage (a ``Usage`` object) as neutral Usage; None if absent."""
-    if raw is None:
-        return None
-    return _usage(
-        {name: value for name in _USAGE_FIELDS if isinstance(value := getattr(raw, name, None), int)}
-    )
+    return None if raw is None else _usage(_counts(raw))
 
 
 def _usage(counts: dict[str, int]) -> Usage:
@@ -213,6 +219,7 @@ def _usage(counts: dict[str, int]) -> Usage:
         output_tokens=counts.get("output_tokens"),
         cache_read_input_tokens=read,
         cache_creation_input_tokens=write,
+        reasoning_output_tokens=counts.get("thinking_tokens"),
     )
 
 
@@ -353,10 +360,7 @@ class MessagesStreamAccumulator:
 
     def _merge_usage(self, usage: Any) -> None:
         # message_delta carries the final (cumulative) counts; a None there keeps the start's.
-        for name in _USAGE_FIELDS:
-            value = getattr(usage, name, None)
-            if isinstance(value, int):
-                self._usage[name] = value
+        self._usage.update(_counts(usage))
 
     def response(self, completed: bool) -> LLMResponse:
         """What the events seen so far add up to."""

@@ -18,6 +18,7 @@ from typing import Any
 import anthropic
 import pytest
 from agentwrap.patches import anthropic as anthropic_patch
+from agentwrap.patches._anthropic_messages import MessagesEndpoint
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -108,11 +109,16 @@ def test_create_makes_one_span_with_genai_attributes(server, claude, captured):
     assert "gen_ai.system_instructions" not in attrs
 
 
-def test_sampling_parameters_are_recorded(server, claude, captured):
+@pytest.mark.parametrize("how", ["keywords", "extra_body", "post"])
+def test_sampling_parameters_are_recorded(server, claude, captured, how):
     params = {"temperature": 0.2, "top_p": 0.9, "top_k": 5}
-    if "temperature" in inspect.signature(anthropic.resources.messages.Messages.create).parameters:
+    if how == "keywords":
+        if "temperature" not in inspect.signature(anthropic.resources.messages.Messages.create).parameters:
+            pytest.skip("anthropic 2.x dropped them from create(): they go in extra_body")
         _create(claude, **params)
-    else:  # anthropic 2.x dropped them from create(); a direct post() (LiteLLM's way) still sends them
+    elif how == "extra_body":
+        _create(claude, extra_body=params)
+    else:  # a direct post(), as LiteLLM and other wrappers do
         body = {"model": MODEL, "max_tokens": 100, "messages": USER, **params}
         claude.post("/v1/messages", body=body, cast_to=anthropic.types.Message)
     attrs = _attrs(captured.spans[0])
@@ -148,6 +154,23 @@ def test_streamed_cache_tokens(server, claude, captured):
     assert attrs["gen_ai.usage.cache_read.input_tokens"] == 10
     assert attrs["gen_ai.usage.output_tokens"] == 9
     assert "agentwrap.usage.estimated" not in attrs
+
+
+def test_usage_mapping_of_the_sdk_usage_type():
+    # Fields the fake server does not send: read from the SDK's own Usage model.
+    usage = anthropic.types.Usage.model_validate(
+        {
+            "input_tokens": 3,
+            "output_tokens": 9,
+            "cache_read_input_tokens": None,
+            "cache_creation_input_tokens": 2,
+            "output_tokens_details": {"thinking_tokens": 4},
+        }
+    )
+    mapped = MessagesEndpoint().response(types.SimpleNamespace(usage=usage, content=[])).usage
+    assert (mapped.input_tokens, mapped.output_tokens) == (5, 9)
+    assert (mapped.cache_read_input_tokens, mapped.cache_creation_input_tokens) == (None, 2)
+    assert mapped.reasoning_output_tokens == 4  # a model field, or an extra dict on older SDKs
 
 
 async def test_async_create(server, aclaude, captured):
