@@ -28,7 +28,7 @@ from agentwrap.provider import (
     start_call,
 )
 
-__all__ = ["Endpoint", "Router", "patch_client_classes", "unpatch_client_classes"]
+__all__ = ["Endpoint", "ProviderOf", "Router", "patch_client_classes", "unpatch_client_classes"]
 
 
 class Endpoint(Protocol):
@@ -45,6 +45,7 @@ class Endpoint(Protocol):
 
 
 Router = Callable[[str, str], "Endpoint | None"]
+ProviderOf = Callable[[Any], "str | None"]
 
 
 def _options(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -61,7 +62,11 @@ def _server(client: Any) -> tuple[str | None, int | None]:
 
 
 def _begin(
-    router: Router, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    router: Router,
+    client: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    provider_of: ProviderOf | None = None,
 ) -> tuple[Call, Endpoint, dict[str, Any]] | None:
     options = _options(args, kwargs)
     endpoint = router(str(getattr(options, "method", "")), str(getattr(options, "url", "")))
@@ -73,6 +78,8 @@ def _begin(
         body = {**body, **extra}
     request = endpoint.request(body, bool(kwargs.get("stream", False)))
     request.server_address, request.server_port = _server(client)
+    if provider_of is not None:  # e.g. AzureOpenAI: same wire format, another provider
+        request.provider = provider_of(client) or request.provider
     return start_call(request), endpoint, body
 
 
@@ -101,11 +108,11 @@ def _on_result(call: Call, endpoint: Endpoint, body: dict[str, Any], result: Any
     return result
 
 
-def _sync_wrapper(router: Router) -> Callable[..., Any]:
+def _sync_wrapper(router: Router, provider_of: ProviderOf | None = None) -> Callable[..., Any]:
     def wrapper(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        started = guarded(_begin, router, instance, args, kwargs)
+        started = guarded(_begin, router, instance, args, kwargs, provider_of)
         if started is None:
             return wrapped(*args, **kwargs)
         call, endpoint, body = started
@@ -126,11 +133,11 @@ def _sync_wrapper(router: Router) -> Callable[..., Any]:
     return wrapper
 
 
-def _async_wrapper(router: Router) -> Callable[..., Any]:
+def _async_wrapper(router: Router, provider_of: ProviderOf | None = None) -> Callable[..., Any]:
     async def wrapper(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        started = guarded(_begin, router, instance, args, kwargs)
+        started = guarded(_begin, router, instance, args, kwargs, provider_of)
         if started is None:
             return await wrapped(*args, **kwargs)
         call, endpoint, body = started
@@ -151,8 +158,13 @@ def _async_wrapper(router: Router) -> Callable[..., Any]:
     return wrapper
 
 
-def patch_client_classes(base_client: Any, router: Router) -> dict[type, Any]:
+def patch_client_classes(
+    base_client: Any, router: Router, provider_of: ProviderOf | None = None
+) -> dict[type, Any]:
     """Wrap ``request`` on the SDK's sync and async client classes.
+
+    ``provider_of(client)``, if given, names the provider for clients that speak the SDK's
+    wire format to another provider (``None``: the endpoint's own).
 
     Returns the original class attributes, for :func:`unpatch_client_classes`.
     """
@@ -162,7 +174,7 @@ def patch_client_classes(base_client: Any, router: Router) -> dict[type, Any]:
         if cls is None or "request" not in vars(cls):
             continue
         originals[cls] = vars(cls)["request"]
-        wrapt.wrap_function_wrapper(cls, "request", make(router))
+        wrapt.wrap_function_wrapper(cls, "request", make(router, provider_of))
     return originals
 
 

@@ -23,7 +23,7 @@ from ._openai_embeddings import EmbeddingsEndpoint
 from ._openai_responses import ResponsesEndpoint
 from ._stainless import Endpoint, patch_client_classes, unpatch_client_classes
 
-__all__ = ["NAME", "SUPPORTED", "install", "route", "supported", "uninstall"]
+__all__ = ["NAME", "SUPPORTED", "install", "provider_of", "route", "supported", "uninstall"]
 
 NAME = "openai"
 MODULE = "openai"
@@ -77,6 +77,18 @@ def route(method: str, url: str) -> Endpoint | None:
     return None
 
 
+def provider_of(client: Any) -> str | None:
+    """``azure.ai.openai`` for the SDK's Azure clients (the conventions' name), else None."""
+    cls = type(client)
+    if cls not in _provider_by_class:  # a handful of client classes: remember the answer
+        azure = any(c.__name__ == "BaseAzureClient" for c in cls.__mro__)
+        _provider_by_class[cls] = "azure.ai.openai" if azure else None
+    return _provider_by_class[cls]
+
+
+_provider_by_class: dict[type, str | None] = {}
+
+
 def _release(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:3])
 
@@ -99,7 +111,7 @@ def install(module: Any) -> bool:
     if base_client is None:
         log.debug("agentwrap: openai %s has no _base_client; not instrumented", version)
         return False
-    _originals.update(patch_client_classes(base_client, route))
+    _originals.update(patch_client_classes(base_client, route, provider_of))
     if not _originals:
         log.debug("agentwrap: openai client classes have no request(); not instrumented")
         return False

@@ -254,3 +254,14 @@ def test_other_responses_endpoints_are_not_traced_as_calls(server, openai_client
     except openai.NotFoundError:
         pass
     assert captured.spans == []
+
+
+def test_azure_clients_are_the_azure_openai_provider(server, captured):
+    client = openai.AzureOpenAI(base_url=server.base_url, api_key="k", api_version="2025-04-01-preview")
+    try:
+        client.responses.create(model="my-deployment", input="hi")
+    finally:
+        client.close()
+    [span] = captured.spans
+    assert attrs(span)["gen_ai.provider.name"] == "azure.ai.openai"
+    assert attrs(span)["gen_ai.request.model"] == "my-deployment"
