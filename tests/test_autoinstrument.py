@@ -183,3 +183,24 @@ def test_wheel_ships_the_pth_at_its_root(tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         assert PTH in archive.namelist()  # the wheel's root is installed into purelib
         assert archive.read(PTH).decode() == (ROOT / PTH).read_text(encoding="utf-8")
+
+
+def test_a_tracer_provider_the_app_sets_after_start_up_is_used(server, tmp_path):
+    code = """
+import openai
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+with openai.OpenAI(max_retries=0) as client:
+    client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
+print([s.name for s in exporter.get_finished_spans()])
+"""
+    env = clean_env(AGENTWRAP_AUTO_INSTRUMENT="1", OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="sk-test")
+    proc = run_python(["-c", code], env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "['chat m']"

@@ -261,3 +261,15 @@ def test_implicit_runs_are_off_unless_asked(server, openai_client, captured):
     _sync_conversation(openai_client, 0, 0)
     agentwrap.uninstrument()
     assert captured.summaries == []
+
+
+def test_a_new_trace_in_the_same_thread_closes_the_finished_trace_run(server, openai_client, implicit):
+    tracer = implicit.provider.get_tracer("app")
+    with tracer.start_as_current_span("request-1"):
+        _sync_conversation(openai_client, 1, 1)
+    assert implicit.summaries == []  # the app's span ended, but the run waits for what comes next
+    with tracer.start_as_current_span("request-2"):
+        openai_client.chat.completions.create(model="m", messages=_messages(2), tools=[])
+        [first] = implicit.summaries  # a new trace in this thread: the finished one is over
+    assert first["selected_tool_calls"] == ["tool_1"]
+    assert first["total_number_of_turns"] == _steps(1) + 1
