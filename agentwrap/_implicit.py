@@ -305,6 +305,7 @@ class _Sweeper:
             return  # (not alive: none yet, or this is a forked child, which has no threads)
         with self._lock:
             self._trackers.add(tracker)
+            self._wake.set()  # its idle time may be shorter than the one being waited for
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._loop, name="agentwrap-implicit-runs", daemon=True
@@ -320,6 +321,7 @@ class _Sweeper:
                     return
             interval = max(0.05, min(5.0, min(t.idle_s for t in trackers) / 4))
             self._wake.wait(interval)
+            self._wake.clear()
             for tracker in trackers:
                 if not guarded(tracker.sweep):
                     with self._lock:
