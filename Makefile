@@ -34,12 +34,12 @@ check: lint typecheck test
 # The benchmarks run in their own venv with the peer instrumentations (never in uv.lock).
 BENCH := .venv-bench
 
-$(BENCH)/bin/python: $(UV) benchmarks/requirements.txt pyproject.toml
+$(BENCH)/installed: $(UV) benchmarks/requirements.txt pyproject.toml
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(BENCH)
 	VIRTUAL_ENV=$(BENCH) $(UV) pip install --quiet -r benchmarks/requirements.txt
 	@touch $@
 
-bench: $(BENCH)/bin/python
+bench: $(BENCH)/installed
 	$(BENCH)/bin/python -m benchmarks.overhead $(BENCH_ARGS)
 	$(BENCH)/bin/python -m benchmarks.memory $(BENCH_ARGS)
 	$(BENCH)/bin/python -m benchmarks.startup

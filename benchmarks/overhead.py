@@ -230,7 +230,7 @@ def _aggregate(
                     row["ttfc_us"] = spread(ttfc).as_dict()  # type: ignore[union-attr]
                 rows.append(row)
     return {
-        "command": "python -m benchmarks.overhead " + " ".join(args.argv),
+        "command": " ".join(["python -m benchmarks.overhead", *args.argv]),
         "machine": machine_info(),
         "settings": {
             "reps": args.reps,
