@@ -11,7 +11,6 @@ or the SDK's own models (an assistant turn appended as ``response.content``); bo
 from __future__ import annotations
 
 import json
-from contextvars import ContextVar
 from typing import Any
 
 from agentwrap.provider import (
@@ -29,11 +28,7 @@ from agentwrap.provider import (
 
 from ._openai_chat import prompt_version as _shared_prompt_version
 
-__all__ = ["PROVIDER", "MessagesEndpoint", "MessagesStreamAccumulator", "usage_from"]
-
-# ``gen_ai.provider.name`` of the call in progress: "anthropic", or the cloud platform that
-# serves Claude for the client that makes it (set by the patch around the client's request).
-PROVIDER: ContextVar[str] = ContextVar("agentwrap_anthropic_provider", default="anthropic")
+__all__ = ["MessagesEndpoint", "MessagesStreamAccumulator", "usage_from"]
 
 _NUMBER_PARAMS = ("max_tokens", "temperature", "top_p", "top_k")
 _OUTPUT_TYPES = {"json_schema": "json"}
@@ -257,7 +252,7 @@ class MessagesEndpoint:
         if output_type:
             attributes["gen_ai.output.type"] = output_type
         request = LLMRequest(
-            provider=PROVIDER.get(),
+            provider="anthropic",
             operation="chat",
             model=_str(body.get("model")),
             stream=stream or body.get("stream") is True,

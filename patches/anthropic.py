@@ -49,7 +49,7 @@ from opentelemetry import trace
 
 from agentwrap.provider import AsyncStreamProxy, SyncStreamProxy, guarded
 
-from ._anthropic_messages import PROVIDER, MessagesEndpoint
+from ._anthropic_messages import MessagesEndpoint
 from ._stainless import Endpoint, patch_client_classes, unpatch_client_classes
 
 __all__ = ["MODULE", "NAME", "SUPPORTED", "install", "route", "uninstall"]
@@ -96,35 +96,32 @@ def route(method: str, url: str) -> Endpoint | None:
     return None
 
 
-# -- the SDK's own spans --------------------------------------------------------------------
-
-
-def _provider_of(client: Any) -> str:
+def _provider_of(client: Any) -> str | None:
+    """The cloud platform that serves Claude for this client, or None for Anthropic's own API."""
     for cls in type(client).__mro__:
         name = _PLATFORMS.get(cls.__name__)
         if name is not None:
             return name
-    return "anthropic"
+    return None
+
+
+# -- the SDK's own spans --------------------------------------------------------------------
 
 
 def _mark_sync(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    span = _span_before_request.set(trace.get_current_span())
-    provider = PROVIDER.set(_provider_of(instance))
+    token = _span_before_request.set(trace.get_current_span())
     try:
         return wrapped(*args, **kwargs)
     finally:
-        PROVIDER.reset(provider)
-        _span_before_request.reset(span)
+        _span_before_request.reset(token)
 
 
 async def _mark_async(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    span = _span_before_request.set(trace.get_current_span())
-    provider = PROVIDER.set(_provider_of(instance))
+    token = _span_before_request.set(trace.get_current_span())
     try:
         return await wrapped(*args, **kwargs)
     finally:
-        PROVIDER.reset(provider)
-        _span_before_request.reset(span)
+        _span_before_request.reset(token)
 
 
 def _stand_in_span(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -198,16 +195,16 @@ def _wrap(owner: Any, name: str, wrapper: Any, what: str) -> None:
     _extras.append((owner, name, original))
 
 
-def _install_markers(module: Any, base_client: Any) -> None:
-    # Outside our request wrapper, so they see the span that was current before ours.
+def _install_handoff(module: Any, base_client: Any) -> None:
+    if not hasattr(base_client, "start_api_call_span"):
+        log.debug("agentwrap: anthropic %s emits no spans of its own", getattr(module, "__version__", "?"))
+        return
+    # The markers go outside our request wrapper, so they see the span that was current before ours.
     for class_name, marker in (("SyncAPIClient", _mark_sync), ("AsyncAPIClient", _mark_async)):
         cls = getattr(base_client, class_name, None)
         if cls in _originals:
             wrapt.wrap_function_wrapper(cls, "request", marker)
-    if hasattr(base_client, "start_api_call_span"):  # the SDK can trace its own calls
-        _wrap(base_client, "start_api_call_span", _start_api_call_span, "_base_client.start_api_call_span")
-    else:
-        log.debug("agentwrap: anthropic %s emits no spans of its own", getattr(module, "__version__", "?"))
+    _wrap(base_client, "start_api_call_span", _start_api_call_span, "_base_client.start_api_call_span")
 
 
 def _install_instancecheck(module: Any) -> None:
@@ -250,11 +247,11 @@ def install(module: Any) -> bool:
             getattr(module, "__version__", "?"),
         )
         return False
-    _originals.update(patch_client_classes(base_client, route))
+    _originals.update(patch_client_classes(base_client, route, _provider_of))
     if not _originals:
         log.debug("agentwrap: anthropic client classes have no request(); not instrumented")
         return False
-    guarded(_install_markers, module, base_client)
+    guarded(_install_handoff, module, base_client)
     guarded(_install_instancecheck, module)
     guarded(_install_helper_exits, module)
     return True
