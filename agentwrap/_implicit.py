@@ -131,6 +131,7 @@ class Tracker:
         self._by_trace: dict[int, Conversation] = {}
         self._by_owner: dict[int, list[Conversation]] = {}
         self._shut = False
+        self._last_sweep = time.monotonic()
 
     # -- threading a request -------------------------------------------------------------------
 
@@ -154,8 +155,10 @@ class Tracker:
                     conv = self._open_conversation(owner, None, None, to_close)
                 self._rekey(conv, request.prefix_hashes)
             conv.inflight += 1
-            conv.last_active = time.monotonic()
-            to_close.extend(self._idle(conv.last_active))
+            conv.last_active = now = time.monotonic()
+            if now - self._last_sweep >= min(1.0, self.idle_s / 4):  # not a scan per call
+                self._last_sweep = now
+                to_close.extend(self._idle(now))
         for stale in to_close:
             self._close(stale)
         _sweeper.watch(self)
