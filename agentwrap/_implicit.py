@@ -332,17 +332,20 @@ class _Sweeper:
 
 
 _sweeper = _Sweeper()
+_TRACKER = "_agentwrap_implicit_tracker"  # the attribute of its Telemetry that holds a Tracker
 _trackers_lock = threading.Lock()
-_trackers: weakref.WeakKeyDictionary[Telemetry, Tracker] = weakref.WeakKeyDictionary()
+_trackers: weakref.WeakSet[Tracker] = weakref.WeakSet()  # every live one, for exit
 
 
 def _tracker(telemetry: Telemetry) -> Tracker:
-    tracker = _trackers.get(telemetry)
+    # Kept on the Telemetry itself, so that both go away together after uninstrument().
+    tracker: Tracker | None = getattr(telemetry, _TRACKER, None)
     if tracker is None:
         with _trackers_lock:
-            tracker = _trackers.get(telemetry)
+            tracker = getattr(telemetry, _TRACKER, None)
             if tracker is None:
-                tracker = _trackers[telemetry] = Tracker(telemetry)
+                tracker = vars(telemetry)[_TRACKER] = Tracker(telemetry)
+                _trackers.add(tracker)
     return tracker
 
 
@@ -356,8 +359,7 @@ def implicit_run(telemetry: Telemetry, request: LLMRequest) -> Run | None:
 def close_implicit_runs(telemetry: Telemetry | None = None, shut: bool = False) -> None:
     """Close the open implicit runs of one Telemetry (or of all of them)."""
     with _trackers_lock:
-        trackers = (
-            list(_trackers.values()) if telemetry is None else [t for t in [_trackers.get(telemetry)] if t]
-        )
+        own = getattr(telemetry, _TRACKER, None)
+        trackers = list(_trackers) if telemetry is None else [own] if own is not None else []
     for tracker in trackers:
         tracker.close_all(shut)
