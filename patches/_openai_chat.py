@@ -7,6 +7,7 @@ missing fields degrade to "not recorded" instead of an error.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from agentwrap.provider import (
@@ -104,6 +105,30 @@ def _tool_identity(tool: Any) -> Any:
         return tool
     schema = fn.get("parameters", fn.get("input_schema"))
     return {"name": fn.get("name"), "description": fn.get("description"), "parameters": schema}
+
+
+_ROLE = operator.methodcaller("get", "role")
+_SYSTEM_ROLES = ("system", "developer")
+
+
+def _system_contents(messages: list[Any]) -> list[Any]:
+    """The contents of the system and developer messages, in order.
+
+    Runs on every call over the whole, growing conversation, so the roles are read and counted
+    at C speed and the loop stops at the last system message (usually near the start).
+    """
+    try:
+        roles = list(map(_ROLE, messages))
+    except (AttributeError, TypeError):  # not all dicts: the plain way
+        return [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") in _SYSTEM_ROLES]
+    wanted = roles.count("system") + roles.count("developer")
+    found: list[Any] = []
+    for index, role in enumerate(roles):
+        if len(found) == wanted:
+            break
+        if role == "system" or role == "developer":
+            found.append(messages[index].get("content"))
+    return found
 
 
 def prompt_version(system: list[Any], tools: Any) -> str | None:
@@ -222,11 +247,7 @@ class ChatCompletionsEndpoint:
         messages = body.get("messages")
         messages = messages if isinstance(messages, list) else []
         tools = body.get("tools")
-        system = [
-            m.get("content")
-            for m in messages
-            if isinstance(m, dict) and m.get("role") in ("system", "developer")
-        ]
+        system = _system_contents(messages)
         attributes: dict[str, Any] = {"openai.api.type": "chat_completions"}
         tier = body.get("service_tier")
         if isinstance(tier, str) and tier != "auto":
