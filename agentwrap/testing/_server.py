@@ -128,11 +128,14 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         item = owner._next_item(request)
+        # The ids of the script this request arrived under: a delayed reply whose client gave
+        # up must not take ids from a later script (after reset()) when it finally renders.
+        ids = owner._ids
         if not owner._pause(item.delay):
             self._abort()
             return
         try:
-            payload = self._render(route, item, request)
+            payload = self._render(route, item, request, ids)
         except Exception as exc:  # noqa: BLE001 - a rendering bug must reach the client as a 500
             self._send_json(500, _error_body(f"fake server failed to render: {exc!r}", "server_error"))
             return
@@ -145,12 +148,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, payload)
 
     def _render(
-        self, route: Route, item: Reply | ErrorReply, request: RecordedRequest
+        self, route: Route, item: Reply | ErrorReply, request: RecordedRequest, ids: IdSource
     ) -> dict[str, Any] | list[SSEEvent]:
         """Render fully before any byte is sent, so a failure can still become a clean 500."""
         if isinstance(item, ErrorReply):
             return route.error(item)
-        ids = self.server.owner._ids
         if route.stream is not None and body_of(request).get("stream") is True:
             return list(route.stream(item, request, ids))
         return route.render(item, request, ids)
