@@ -1,4 +1,4 @@
-"""The anthropic SDK (0.43 and later: 0.x/1.x on httpx, 2.x on httpx2).
+"""The anthropic SDK (0.43 and later: 0.x on httpx, 1.x and 2.x on httpx2).
 
 Like the openai patch, this wraps ``anthropic._base_client.SyncAPIClient.request`` and
 ``AsyncAPIClient.request`` (see :mod:`._stainless`) and routes by URL: ``POST /v1/messages``,
@@ -15,8 +15,8 @@ clients are the same classes underneath; their calls get ``gen_ai.provider.name`
 
 Three small extras, each skipped with one debug line when the SDK version lacks its target:
 
-* **The SDK's own spans (anthropic 2.x).** A 2.x client emits a ``CLIENT`` span per API call
-  (``anthropic.messages.create``, with ``gen_ai.usage.*``) whenever its ``open_telemetry``
+* **The SDK's own spans (anthropic 1.14 and later).** Such a client emits a ``CLIENT`` span per
+  API call (``anthropic.messages.create``, with ``gen_ai.usage.*``) whenever its ``open_telemetry``
   option leaves traces on (the default) and a tracer provider is set. For a call agentwrap
   traces, agentwrap's span *stands in* for the SDK's: the SDK is handed a non-recording span
   that carries agentwrap's span context, so it emits no span of its own, records no second
@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from contextvars import ContextVar
 from typing import Any
 
@@ -52,7 +53,7 @@ from agentwrap.provider import AsyncStreamProxy, SyncStreamProxy, guarded
 from ._anthropic_messages import MessagesEndpoint
 from ._stainless import Endpoint, patch_client_classes, unpatch_client_classes
 
-__all__ = ["MODULE", "NAME", "SUPPORTED", "install", "route", "uninstall"]
+__all__ = ["MODULE", "NAME", "SUPPORTED", "install", "route", "supported", "uninstall"]
 
 NAME = "anthropic"
 MODULE = "anthropic"
@@ -236,16 +237,27 @@ def _install_helper_exits(module: Any) -> None:
         )
 
 
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:3])
+
+
+def supported(version: str) -> bool:
+    """Whether an anthropic version is in ``SUPPORTED`` (an unreadable version is given a try)."""
+    found = _release(version)
+    return not found or found >= _release(SUPPORTED)
+
+
 def install(module: Any) -> bool:
     """Patch the SDK's client classes; True if anything was patched."""
     if _originals:
         return True
+    version = str(getattr(module, "__version__", "?"))
+    if not supported(version):
+        log.warning("agentwrap: anthropic %s is not supported (%s); not instrumented", version, SUPPORTED)
+        return False
     base_client = getattr(module, "_base_client", None)
     if base_client is None:
-        log.debug(
-            "agentwrap: anthropic %s has no _base_client; not instrumented",
-            getattr(module, "__version__", "?"),
-        )
+        log.debug("agentwrap: anthropic %s has no _base_client; not instrumented", version)
         return False
     _originals.update(patch_client_classes(base_client, route, _provider_of))
     if not _originals:

@@ -114,7 +114,7 @@ def test_sampling_parameters_are_recorded(server, claude, captured, how):
     params = {"temperature": 0.2, "top_p": 0.9, "top_k": 5}
     if how == "keywords":
         if "temperature" not in inspect.signature(anthropic.resources.messages.Messages.create).parameters:
-            pytest.skip("anthropic 2.x dropped them from create(): they go in extra_body")
+            pytest.skip("newer SDKs dropped them from create(): they go in extra_body")
         _create(claude, **params)
     elif how == "extra_body":
         _create(claude, extra_body=params)
@@ -1021,7 +1021,7 @@ async def test_differential_async(server, aclaude):
     assert len(cap.spans) == 3
 
 
-# -- the SDK's own spans (anthropic 2.x) ------------------------------------------------------------
+# -- the SDK's own spans (anthropic 1.14 and later) ---------------------------------------------
 
 
 def _sdk_provider() -> tuple[TracerProvider, InMemorySpanExporter]:
@@ -1147,7 +1147,7 @@ def test_uninstrument_restores_every_patched_attribute(server):
 
 def test_missing_sdk_parts_are_skipped_with_a_debug_line(caplog):
     caplog.set_level(logging.DEBUG, logger="agentwrap")
-    assert anthropic_patch.install(types.SimpleNamespace(__version__="0.0.1")) is False
+    assert anthropic_patch.install(types.SimpleNamespace(__version__="9.0.0")) is False
     assert "has no _base_client" in caplog.text
     # A module whose stream helpers cannot be found: the request layer is still patched.
     stand_in = types.ModuleType("not_anthropic")
@@ -1158,3 +1158,15 @@ def test_missing_sdk_parts_are_skipped_with_a_debug_line(caplog):
     finally:
         anthropic_patch.uninstall()
     assert "agentwrap" not in type(vars(anthropic._base_client.SyncAPIClient)["request"]).__module__
+
+
+def test_an_unsupported_sdk_version_is_left_alone_with_one_warning(server, claude, caplog, monkeypatch):
+    monkeypatch.setattr(anthropic, "__version__", "0.42.0")  # its stream helper is out of our sight
+    with caplog.at_level(logging.DEBUG, logger="agentwrap"), capture() as cap:
+        assert "anthropic" not in agentwrap.instrumented_providers()
+        assert _create(claude).content[0].text == "ok"
+    assert cap.spans == []
+    [line] = [r for r in caplog.records if "not supported" in r.getMessage()]
+    assert line.levelno == logging.WARNING and "0.42.0" in line.getMessage()
+    assert anthropic_patch.supported("0.43.0") and anthropic_patch.supported("2.14.0rc1")
+    assert not anthropic_patch.supported("0.9.1")
