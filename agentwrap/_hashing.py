@@ -98,10 +98,15 @@ def _longest_prefix(items: Sequence[Any]) -> _Chain | None:
     return None
 
 
-def _remember(chain: _Chain) -> None:
-    # The shorter chain stays too (LRU): a retry, or a second branch from the same prefix
-    # (sub-agents, parallel samples), can still start from it.
+def _remember(chain: _Chain, extends: _Chain | None) -> None:
+    # A conversation keeps one chain: the one it extends is dropped (else a 200-turn run would
+    # fill the LRU with its own prefixes, each holding a request body).
     with _chains_lock:
+        if extends is not None and len(extends.items) < len(chain.items):
+            try:
+                _chains.remove(extends)
+            except ValueError:  # another thread dropped it meanwhile
+                pass
         _chains.append(chain)
         del _chains[:-_CHAINS_MAX]
 
@@ -130,7 +135,7 @@ def _extend(items: Sequence[Any], links_wanted: bool) -> _Chain:
             previous = hashlib.blake2b(previous + data, digest_size=16).digest()
             links.append(previous)
     chain = _Chain(list(items), sha, links)
-    _remember(chain)
+    _remember(chain, known)
     return chain
 
 

@@ -18,6 +18,7 @@ Results go to ``benchmarks/results/growth.{md,json}``.
 from __future__ import annotations
 
 import argparse
+import copy
 import gc
 import json
 import statistics
@@ -40,7 +41,7 @@ __all__ = ["main", "per_call_us"]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def _run_once(turns: int, answers: list[Any], texts: list[str]) -> list[float]:
+def _run_once(turns: int, answers: list[Any], bodies: list[dict[str, Any]]) -> list[float]:
     """One run of ``turns`` calls; agentwrap's CPU microseconds for each call."""
     from agentwrap.patches import openai as patch
     from agentwrap.patches._stainless import _sync_wrapper
@@ -49,10 +50,6 @@ def _run_once(turns: int, answers: list[Any], texts: list[str]) -> list[float]:
 
     wrapper = _sync_wrapper(patch.route)
     client = SimpleNamespace(base_url=http_module("openai").URL("http://bench.invalid/v1"))
-    options = [
-        SimpleNamespace(method="post", url="/chat/completions", json_data=json.loads(texts[i]), turn=i)
-        for i in range(turns)
-    ]
 
     def stub(cast_to: object, opts: Any, **kw: object) -> object:
         return answers[opts.turn]
@@ -60,47 +57,77 @@ def _run_once(turns: int, answers: list[Any], texts: list[str]) -> list[float]:
     out = []
     with agentwrap.run(name=f"growth-{turns}"):
         for i in range(turns):
+            # Built untimed, one at a time, as the SDK builds each body: new dicts and lists
+            # around the app's own strings (copy.deepcopy shares them too). Freeing a body is
+            # the SDK's cost; agentwrap keeps the last one to compare the next against, so the
+            # free is timed in both arms and the uninstrumented arm's is subtracted.
+            body, twin = copy.deepcopy(bodies[i]), copy.deepcopy(bodies[i])
+            options = SimpleNamespace(method="post", url="/chat/completions", json_data=body, turn=i)
             started = time.process_time_ns()
-            wrapper(stub, client, (None, options[i]), {})
-            out.append((time.process_time_ns() - started) / 1e3)
+            wrapper(stub, client, (None, options), {})
+            del options, body
+            ours = time.process_time_ns() - started
+            started = time.process_time_ns()
+            del twin
+            out.append((ours - (time.process_time_ns() - started)) / 1e3)
     return out
 
 
-def per_call_us(turns: int, runs: int) -> dict[str, float]:
-    """Median over ``runs`` runs of agentwrap's mean CPU µs per call (and of the last 20)."""
+def _prepare(turns: int) -> tuple[list[Any], list[dict[str, Any]]]:
     import openai
-
-    from agentwrap._hashing import sha256_hex
 
     scenario = SCENARIOS["openai-chat-sync"]
     answers = [
         openai.types.chat.ChatCompletion.model_validate(json.loads(canned_body(scenario, i)[0]))
         for i in range(turns)
     ]
-    texts = []
-    for i in range(turns):  # call i: the conversation of i + 1 tool round trips
-        kwargs = request_kwargs(scenario, 0)
-        kwargs["messages"] = chat_messages(i + 1)
-        texts.append(json.dumps(kwargs))
-    _run_once(turns, answers, texts)  # warm up
-    means, tails = [], []
-    for _ in range(runs):
+    conversation = chat_messages(turns)  # the app's own, growing message list
+    kwargs = request_kwargs(scenario, 0)
+    # Call i sends the conversation of i + 1 tool round trips.
+    bodies = [{**kwargs, "messages": conversation[: 2 + 2 * (i + 1)]} for i in range(turns)]
+    return answers, bodies
+
+
+def per_call_us(reps: int, long_turns: int = 200, short_turns: int = 5) -> list[dict[str, Any]]:
+    """agentwrap's mean CPU µs per call in short and long runs, interleaved rep by rep.
+
+    Each repetition makes one long run and as many short runs as make the same number of
+    calls, so that machine drift hits both alike; medians over the repetitions are reported.
+    """
+    from agentwrap._hashing import sha256_hex
+
+    short, long = _prepare(short_turns), _prepare(long_turns)
+    _run_once(short_turns, *short)  # warm up
+    _run_once(long_turns, *long)
+    samples: dict[int, tuple[list[float], list[float]]] = {short_turns: ([], []), long_turns: ([], [])}
+    for _ in range(reps):
         gc.collect()
-        calls = _run_once(turns, answers, texts)
-        means.append(statistics.fmean(calls))
-        tails.append(statistics.fmean(calls[-20:]))
-    last = json.loads(texts[-1])["messages"]
-    started = time.process_time_ns()
-    for _ in range(20):
-        sha256_hex(json.loads(texts[-1])["messages"])
-    scratch = (time.process_time_ns() - started) / 20 / 1e3
-    return {
-        "turns": turns,
-        "messages_at_last_call": len(last),
-        "per_call_us": round(statistics.median(means), 1),
-        "last_20_calls_us": round(statistics.median(tails), 1),
-        "hash_from_scratch_at_last_call_us": round(scratch, 1),
-    }
+        calls = _run_once(long_turns, *long)
+        samples[long_turns][0].append(statistics.fmean(calls))
+        samples[long_turns][1].append(statistics.fmean(calls[-20:]))
+        calls = []
+        for _ in range(long_turns // short_turns):
+            calls += _run_once(short_turns, *short)
+        samples[short_turns][0].append(statistics.fmean(calls))
+        samples[short_turns][1].append(statistics.fmean(calls))
+    out = []
+    for turns, (_answers, bodies) in ((short_turns, short), (long_turns, long)):
+        last = bodies[-1]["messages"]
+        started = time.process_time_ns()
+        for _ in range(20):
+            sha256_hex(last)
+        scratch = (time.process_time_ns() - started) / 20 / 1e3
+        means, tails = samples[turns]
+        out.append(
+            {
+                "turns": turns,
+                "messages_at_last_call": len(last),
+                "per_call_us": round(statistics.median(means), 1),
+                "last_20_calls_us": round(statistics.median(tails), 1),
+                "hash_from_scratch_at_last_call_us": round(scratch, 1),
+            }
+        )
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,8 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     setup_variant("agentwrap", provider)
-    short = per_call_us(5, 40 if args.quick else 200)
-    long = per_call_us(200, 2 if args.quick else 7)
+    short, long = per_call_us(2 if args.quick else 9)
     result = {
         "command": "python -m benchmarks.growth" + (" --quick" if args.quick else ""),
         "machine": machine_info(),
