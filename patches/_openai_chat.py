@@ -107,7 +107,7 @@ def _tool_identity(tool: Any) -> Any:
     return {"name": fn.get("name"), "description": fn.get("description"), "parameters": schema}
 
 
-_ROLE = operator.methodcaller("get", "role")
+_ROLE = operator.itemgetter("role")
 _SYSTEM_ROLES = ("system", "developer")
 
 
@@ -119,7 +119,7 @@ def _system_contents(messages: list[Any]) -> list[Any]:
     """
     try:
         roles = list(map(_ROLE, messages))
-    except (AttributeError, TypeError):  # not all dicts: the plain way
+    except (KeyError, IndexError, TypeError):  # not all dicts with a role: the plain way
         return [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") in _SYSTEM_ROLES]
     wanted = roles.count("system") + roles.count("developer")
     found: list[Any] = []
