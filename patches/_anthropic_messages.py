@@ -74,7 +74,7 @@ def prompt_version(system: Any, tools: Any) -> str | None:
     each tool as name, description and schema; ``cache_control`` ignored): one prompt run
     through Chat Completions, Responses or Messages has one ``hash_of_prompt``.
     """
-    systems = [system] if isinstance(system, str) and system or isinstance(system, list) and system else []
+    systems = [system] if system and isinstance(system, (str, list)) else []
     flat = [
         {k: v for k, v in tool.items() if k != "type"}
         if isinstance(tool, dict) and tool.get("type") == "custom"
