@@ -6,7 +6,7 @@ UV     := $(TOOLS)/bin/uv
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck check bench clean
+.PHONY: demo test test-compat lint typecheck check bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -31,6 +31,24 @@ typecheck: $(BIN)/agentwrap
 
 check: lint typecheck test
 
+# The oldest supported SDKs on the oldest supported Python (3.10 when the machine has one),
+# beside the newest ones that uv.lock pins for `make test`. Frameworks, the dashboard and the
+# stores do not depend on the SDK version and are not run again here.
+COMPAT        := .venv-compat
+COMPAT_PYTHON ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10; do \
+                   $$p -c 'import sys; print(sys.executable)' 2>/dev/null && break; done)
+COMPAT_SDKS   ?= "openai==1.40.0" "httpx<0.28" "anthropic==$(OLDEST_ANTHROPIC)"
+OLDEST_ANTHROPIC ?= 0.40.0
+COMPAT_TESTS  := tests/test_openai_chat.py tests/test_openai_shapes.py tests/test_openai_stream_grid.py \
+                 tests/test_openai_responses.py tests/test_openai_airline.py tests/test_anthropic.py \
+                 tests/test_runs.py tests/test_failopen.py tests/test_privacy.py tests/test_public_api.py
+
+test-compat: $(UV)
+	UV_PYTHON_DOWNLOADS=never $(UV) venv --quiet --allow-existing --python "$(or $(COMPAT_PYTHON),$(PYTHON))" $(COMPAT)
+	VIRTUAL_ENV=$(COMPAT) $(UV) pip install --quiet -e ".[cli]" $(COMPAT_SDKS) pytest pytest-asyncio packaging
+	$(COMPAT)/bin/python -c 'import sys, openai, anthropic; print("compat:", sys.version.split()[0], "openai", openai.__version__, "anthropic", anthropic.__version__)'
+	$(COMPAT)/bin/python -m pytest -p no:cacheprovider $(COMPAT_TESTS)
+
 # The benchmarks run in their own venv with the peer instrumentations (never in uv.lock).
 BENCH := .venv-bench
 
@@ -46,4 +64,4 @@ bench: $(BENCH)/installed
 	$(BENCH)/bin/python -m benchmarks.growth
 
 clean:
-	rm -rf $(VENV) $(BENCH) $(TOOLS) build dist *.egg-info
+	rm -rf $(VENV) $(BENCH) $(COMPAT) $(TOOLS) build dist *.egg-info
