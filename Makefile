@@ -38,7 +38,7 @@ COMPAT        := .venv-compat
 COMPAT_PYTHON ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10; do \
                    $$p -c 'import sys; print(sys.executable)' 2>/dev/null && break; done)
 COMPAT_SDKS   ?= "openai==1.40.0" "httpx<0.28" "anthropic==$(OLDEST_ANTHROPIC)"
-OLDEST_ANTHROPIC ?= 0.40.0
+OLDEST_ANTHROPIC ?= 0.43.0
 COMPAT_TESTS  := tests/test_openai_chat.py tests/test_openai_shapes.py tests/test_openai_stream_grid.py \
                  tests/test_openai_responses.py tests/test_openai_airline.py tests/test_anthropic.py \
                  tests/test_runs.py tests/test_failopen.py tests/test_privacy.py tests/test_public_api.py
