@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
@@ -30,7 +31,7 @@ import wrapt
 
 from agentwrap.provider import AsyncStreamProxy, SyncStreamProxy, guarded
 
-__all__ = ["Target", "exit_exception", "patch_methods", "unpatch_methods"]
+__all__ = ["Target", "exit_exception", "patch_methods", "patch_methods_on_import", "unpatch_methods"]
 
 log = logging.getLogger("agentwrap")
 
@@ -118,6 +119,36 @@ def patch_methods(sdk: str, targets: Iterable[Target]) -> list[tuple[type, str, 
         done.append((cls, method, vars(cls).get(method, _MISSING)))
         wrapt.wrap_function_wrapper(cls, method, _WRAPPERS[kind])
     return done
+
+
+def patch_methods_on_import(
+    sdk: str, targets: Iterable[Target], done: list[tuple[type, str, Any]], active: Callable[[], bool]
+) -> None:
+    """Like :func:`patch_methods` into ``done``, but a target whose module is not imported yet
+    is patched when it is first imported (the SDK's helper modules cost tens of milliseconds
+    to import, and many programs never use them), and only while ``active()`` holds.
+    """
+    by_module: dict[str, list[Target]] = {}
+    for target in targets:
+        by_module.setdefault(target[0], []).append(target)
+    for module_name, group in by_module.items():
+        if module_name in sys.modules:
+            done.extend(patch_methods(sdk, group))
+        else:
+            wrapt.register_post_import_hook(_on_import(sdk, group, done, active), module_name)
+
+
+def _on_import(
+    sdk: str, group: list[Target], done: list[tuple[type, str, Any]], active: Callable[[], bool]
+) -> Callable[[Any], None]:
+    def hook(module: Any) -> None:
+        if not active():  # uninstalled before the module was imported
+            return
+        patched = {(cls, method) for cls, method, _ in done}  # a re-install registered a hook too
+        todo = [t for t in group if (getattr(module, t[1], None), t[2]) not in patched]
+        done.extend(patch_methods(sdk, todo))
+
+    return lambda module: guarded(hook, module)
 
 
 def unpatch_methods(done: list[tuple[type, str, Any]]) -> None:

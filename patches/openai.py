@@ -17,7 +17,7 @@ import logging
 import re
 from typing import Any
 
-from ._closing import Target, patch_methods, unpatch_methods
+from ._closing import Target, patch_methods_on_import, unpatch_methods
 from ._openai_chat import ChatCompletionsEndpoint
 from ._openai_embeddings import EmbeddingsEndpoint
 from ._openai_responses import ResponsesEndpoint
@@ -115,7 +115,8 @@ def install(module: Any) -> bool:
     if not _originals:
         log.debug("agentwrap: openai client classes have no request(); not instrumented")
         return False
-    _helpers.extend(patch_methods("openai", HELPER_METHODS))
+    # The stream-helper modules are patched when the program first imports them (not here).
+    patch_methods_on_import("openai", HELPER_METHODS, _helpers, lambda: bool(_originals))
     return True
 
 
