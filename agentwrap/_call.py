@@ -179,10 +179,16 @@ class Call:
             return
         self.ended = True
         end_ns = time.time_ns()
-        if response is not None:
-            self.span.set_attributes(_response_attributes(response, self.telemetry.config.capture_content))
+        # One set_attributes: each call takes the span's lock and cleans the values again.
+        attrs = (
+            _response_attributes(response, self.telemetry.config.capture_content)
+            if response is not None
+            else {}
+        )
         if self.request.stream:
-            self.span.set_attribute(sc.AGENTWRAP_STREAM_COMPLETED, completed)
+            attrs[sc.AGENTWRAP_STREAM_COMPLETED] = completed
+        if attrs:
+            self.span.set_attributes(attrs)
         if self.run is not None:
             guarded(self.run.monitor.on_call_end, self, response, end_ns, None, completed)
         self.span.end(end_time=end_ns)

@@ -48,9 +48,13 @@ def _fallback(obj: Any) -> Any:
     return repr(obj)
 
 
+# Built once: json.dumps() with options builds an encoder per call (about 1 µs of ~2).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_fallback)
+
+
 def canonical_json(obj: Any) -> str:
     """Serialize with sorted keys and no whitespace; unknown objects fall back to plain data."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_fallback)
+    return _CANONICAL.encode(obj)
 
 
 def sha256_hex(obj: Any) -> str:

@@ -72,14 +72,28 @@ def first_seen_fields(
     }
 
 
+_settings_cache: tuple[Any, Bounds, h.Thresholds] | None = None
+
+
+def _settings(config: Any) -> tuple[Bounds, h.Thresholds]:
+    """The global bounds and thresholds of a config (both frozen): resolved once per config,
+    not once per run."""
+    global _settings_cache
+    cached = _settings_cache
+    if cached is not None and cached[0] is config:
+        return cached[1], cached[2]
+    bounds, th = Bounds.resolve(config), h.Thresholds.from_mapping(config.thresholds)
+    _settings_cache = (config, bounds, th)
+    return bounds, th
+
+
 class Monitor:
     """Bounds, heuristics and detectors of one run."""
 
     def __init__(self, run: Run) -> None:
         config = run.telemetry.config
         self.run = run
-        self.bounds = Bounds.resolve(config)
-        self.th = h.Thresholds.from_mapping(config.thresholds)
+        self.bounds, self.th = _settings(config)
         self.store_setting = config.store
         self._lock = threading.Lock()
         self.turns_started = 0
@@ -352,11 +366,13 @@ class Monitor:
         now = time.time_ns()
         # Root span attributes, not a span event: the root's only event is the run summary.
         prefix = "agentwrap.run.termination."
-        for key, value in fields.items():
-            if value is not None:
-                run.span.set_attribute(
-                    prefix + key, [str(v) for v in value] if isinstance(value, list) else value
-                )
+        run.span.set_attributes(  # one call: each takes the span's lock and cleans the values
+            {
+                prefix + key: [str(v) for v in value] if isinstance(value, list) else value
+                for key, value in fields.items()
+                if value is not None
+            }
+        )
         record = {
             "type": "event",
             "name": "run.terminated",
