@@ -141,7 +141,10 @@ class Metrics:
         latency = str(summary.get("overall_latency") or "0").rstrip("s")
         self.run_duration.record(float(latency or 0), attrs)
         self.run_turns.record(int(summary.get("total_number_of_turns") or 0), attrs)
-        self.run_tool_calls.record(len(summary.get("sequence_of_tool_calls") or []), attrs)
+        tool_calls = len(summary.get("sequence_of_tool_calls") or []) + int(
+            record.get("tool_calls_dropped") or 0
+        )
+        self.run_tool_calls.record(tool_calls, attrs)
         self.run_retries.record(int(summary.get("number_of_same_tool_retries") or 0), attrs)
         usage = record.get("usage")
         if isinstance(usage, dict):

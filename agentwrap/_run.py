@@ -22,7 +22,9 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from agentwrap import _bounded
 from agentwrap import _semconv as sc
+from agentwrap._bounded import HeadTail
 from agentwrap._errors import guarded
 from agentwrap._hashing import canonical_json, parse_arguments, sha256_hex
 from agentwrap._telemetry import Telemetry, get_telemetry
@@ -133,8 +135,15 @@ class Run:
         self.release = release if release is not None else telemetry.config.release
         self.attributes = dict(attributes or {})
         self.run_id = uuid.uuid4().hex
-        self.turns: list[Turn] = []
-        self.tools: list[ToolExecution] = []
+        # Bounded in a long run: the first and last RECORDS_KEPT; len() counts all of them.
+        self.turns: HeadTail[Turn] = HeadTail(_bounded.RECORDS_KEPT)
+        self.tools: HeadTail[ToolExecution] = HeadTail(_bounded.RECORDS_KEPT)
+        # Running totals over every turn and tool call, for the summary.
+        self.model_counts: Counter[str] = Counter()
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.tool_names: dict[str, None] = {}  # in order of first use
+        self.tool_key_counts: Counter[tuple[str, str]] = Counter()  # (name, arguments hash)
         self.pending: dict[str, ToolExecution] = {}
         self.prompt_version_hash: str | None = None
         self.parent: Run | None = None
@@ -204,15 +213,27 @@ class Run:
         with self._lock:
             index = len(self.turns)
             self.turns.append(turn)
+            if turn.model:
+                self.model_counts[turn.model] += 1
+            if turn.usage is not None:
+                self.input_tokens += turn.usage.input_tokens or 0
+                self.output_tokens += turn.usage.output_tokens or 0
             shares = _split_usage(turn.usage, len(calls)) if calls else []
             started: list[ToolExecution] = []
             for call, share in zip(calls, shares, strict=True):
                 tool = self._start_tool(call, turn, index, share)
                 turn.tool_call_ids.append(tool.call_id)
                 self.tools.append(tool)
+                self.tool_names[tool.name] = None
+                self.tool_key_counts[(tool.name, tool.arguments_hash)] += 1
                 self.pending[tool.call_id] = tool
                 started.append(tool)
         guarded(self.monitor.on_turn, turn, started)
+
+    def kept_tools(self) -> list[ToolExecution]:
+        """The tool executions the run keeps (all of them below the cap), in order."""
+        with self._lock:
+            return list(self.tools)
 
     def add_event(self, record: dict[str, Any]) -> None:
         """Keep a warning event of this run (the summary record counts them by name)."""
@@ -324,7 +345,7 @@ class Run:
             attributes={
                 sc.AGENTWRAP_RUN_SUMMARY: canonical_json(summary),
                 "agentwrap.run.turns": summary["total_number_of_turns"],
-                "agentwrap.run.tool_calls": len(summary["sequence_of_tool_calls"]),
+                "agentwrap.run.tool_calls": len(self.tools),
                 "agentwrap.run.same_tool_retries": summary["number_of_same_tool_retries"],
             },
             timestamp=self.ended_ns,

@@ -25,7 +25,6 @@ The seed's ``summarized_metadata`` fields, and what each one means here:
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -53,12 +52,11 @@ def _seconds(ns: int) -> str:
 
 
 def _same_tool_retries(run: Run) -> int:
-    seen: Counter[tuple[str, str]] = Counter((t.name, t.arguments_hash) for t in run.tools)
-    return sum(count - 1 for count in seen.values())
+    return sum(count - 1 for count in run.tool_key_counts.values())  # every call, kept or not
 
 
 def _main_model(run: Run) -> str | None:
-    models = Counter(turn.model for turn in run.turns if turn.model)
+    models = run.model_counts
     return models.most_common(1)[0][0] if models else None
 
 
@@ -66,6 +64,7 @@ def build_summary(run: Run) -> dict[str, Any]:
     """The seed's ``summarized_metadata`` object for a closed run."""
     capture = run.telemetry.config.capture_content
     end_ns = run.ended_ns or 0
+    tools = run.kept_tools()  # past the cap: the first and last RECORDS_KEPT (see tool_calls_dropped)
     return {
         "trace_id": run.trace_id,
         "sequence_of_tool_calls": [
@@ -75,13 +74,13 @@ def build_summary(run: Run) -> dict[str, Any]:
                 "args": t.arguments if capture else None,
                 "result": t.result if capture else None,
             }
-            for t in run.tools
+            for t in tools
         ],
-        "selected_tool_calls": list(dict.fromkeys(t.name for t in run.tools)),
+        "selected_tool_calls": list(run.tool_names),
         "timing_of_each_tool_calls": {
-            t.span_id: _seconds((t.ended_ns or end_ns) - t.requested_ns) for t in run.tools
+            t.span_id: _seconds((t.ended_ns or end_ns) - t.requested_ns) for t in tools
         },
-        "token_usage_of_each_tool_call": {t.span_id: dict(t.usage or {}) for t in run.tools},
+        "token_usage_of_each_tool_call": {t.span_id: dict(t.usage or {}) for t in tools},
         "number_of_same_tool_retries": _same_tool_retries(run),
         "total_number_of_turns": len(run.turns),
         "overall_latency": f"{run.latency_s:.2f}s",
@@ -92,8 +91,14 @@ def build_summary(run: Run) -> dict[str, Any]:
 
 
 def build_summary_record(run: Run) -> dict[str, Any]:
-    """The record the sinks get: the seed object as is, plus who the run was."""
-    return {
+    """The record the sinks get: the seed object as is, plus who the run was.
+
+    A run with more than twice ``RECORDS_KEPT`` tool calls lists the first and the last
+    ``RECORDS_KEPT`` of them in ``sequence_of_tool_calls`` (and the per-tool-call maps), and
+    the record says how many were left out in ``tool_calls_dropped`` (beside the seed's
+    object); every other field counts all of them.
+    """
+    record = {
         "type": "run.summary",
         "run_id": run.run_id,
         "run_name": run.name,
@@ -111,9 +116,11 @@ def build_summary_record(run: Run) -> dict[str, Any]:
         # The whole run's tokens (the seed's per-tool-call usage misses the final answer's).
         "usage": _run_usage(run),
     }
+    if run.tools.dropped:
+        record["tool_calls_dropped"] = run.tools.dropped
+    return record
 
 
 def _run_usage(run: Run) -> dict[str, int]:
-    tokens_in = sum((t.usage.input_tokens or 0) for t in run.turns if t.usage)
-    tokens_out = sum((t.usage.output_tokens or 0) for t in run.turns if t.usage)
+    tokens_in, tokens_out = run.input_tokens, run.output_tokens
     return {"input_tokens": tokens_in, "output_tokens": tokens_out, "total_tokens": tokens_in + tokens_out}

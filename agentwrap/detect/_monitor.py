@@ -23,6 +23,8 @@ from collections import Counter, deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from agentwrap import _bounded
+from agentwrap._bounded import HeadTail
 from agentwrap._errors import guarded, report_internal_error
 from agentwrap._events import emit_warning
 from agentwrap.detect import heuristics as h
@@ -102,7 +104,7 @@ class Monitor:
         self.tool_count = 0
         self.crossed: dict[str, dict[str, Any]] = {}
         self.refused: BudgetExceeded | None = None
-        self.calls: list[LLMCallRecord] = []
+        self.calls: HeadTail[LLMCallRecord] = HeadTail(_bounded.RECORDS_KEPT)  # first and last
         self.requests: Counter[str] = Counter()
         self.last_error: dict[str, str] = {}
         # Bounded windows: the hooks cost the same on the 1000th call as on the first.
@@ -407,7 +409,7 @@ class Monitor:
                 arguments=t.arguments if capture else None,
                 result=t.result if capture else None,
             )
-            for t in list(run.tools)
+            for t in run.kept_tools()
         )
         with self._lock:
             calls = tuple(self.calls)
