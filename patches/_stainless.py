@@ -12,6 +12,8 @@ knows the wire format.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -182,3 +184,38 @@ def unpatch_client_classes(originals: dict[type, Any]) -> None:
     """Put back exactly the attributes :func:`patch_client_classes` replaced."""
     for cls, original in originals.items():
         setattr(cls, "request", original)  # noqa: B010 - the class is only known at run time
+
+
+log = logging.getLogger("agentwrap")
+
+
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:3])
+
+
+def version_supported(version: str, supported: str) -> bool:
+    """Whether ``version`` is in ``supported`` (``">=X.Y"``); an unreadable version is given a try."""
+    found = _release(version)
+    return not found or found >= _release(supported)
+
+
+def install_stainless_sdk(
+    module: Any, name: str, supported: str, router: Router, provider_of: ProviderOf | None = None
+) -> dict[type, Any]:
+    """Check an SDK's version and patch its client classes; the originals, empty if not patched.
+
+    An SDK older than ``supported`` is left alone with one warning; one whose layout we do not
+    recognise (no ``_base_client``, no ``request``) with one debug line. Never raises for that.
+    """
+    version = str(getattr(module, "__version__", "?"))
+    if not version_supported(version, supported):
+        log.warning("agentwrap: %s %s is not supported (%s); not instrumented", name, version, supported)
+        return {}
+    base_client = getattr(module, "_base_client", None)
+    if base_client is None:
+        log.debug("agentwrap: %s %s has no _base_client; not instrumented", name, version)
+        return {}
+    originals = patch_client_classes(base_client, router, provider_of)
+    if not originals:
+        log.debug("agentwrap: %s client classes have no request(); not instrumented", name)
+    return originals

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import re
 from contextvars import ContextVar
 from typing import Any
 
@@ -51,7 +50,7 @@ from opentelemetry import trace
 from agentwrap.provider import AsyncStreamProxy, SyncStreamProxy, guarded
 
 from ._anthropic_messages import MessagesEndpoint
-from ._stainless import Endpoint, patch_client_classes, unpatch_client_classes
+from ._stainless import Endpoint, install_stainless_sdk, unpatch_client_classes, version_supported
 
 __all__ = ["MODULE", "NAME", "SUPPORTED", "install", "route", "supported", "uninstall"]
 
@@ -237,32 +236,19 @@ def _install_helper_exits(module: Any) -> None:
         )
 
 
-def _release(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:3])
-
-
 def supported(version: str) -> bool:
     """Whether an anthropic version is in ``SUPPORTED`` (an unreadable version is given a try)."""
-    found = _release(version)
-    return not found or found >= _release(SUPPORTED)
+    return version_supported(version, SUPPORTED)
 
 
 def install(module: Any) -> bool:
     """Patch the SDK's client classes; True if anything was patched."""
     if _originals:
         return True
-    version = str(getattr(module, "__version__", "?"))
-    if not supported(version):
-        log.warning("agentwrap: anthropic %s is not supported (%s); not instrumented", version, SUPPORTED)
-        return False
-    base_client = getattr(module, "_base_client", None)
-    if base_client is None:
-        log.debug("agentwrap: anthropic %s has no _base_client; not instrumented", version)
-        return False
-    _originals.update(patch_client_classes(base_client, route, _provider_of))
+    _originals.update(install_stainless_sdk(module, NAME, SUPPORTED, route, _provider_of))
     if not _originals:
-        log.debug("agentwrap: anthropic client classes have no request(); not instrumented")
         return False
+    base_client = module._base_client
     guarded(_install_handoff, module, base_client)
     guarded(_install_instancecheck, module)
     guarded(_install_helper_exits, module)

@@ -14,14 +14,13 @@ the span.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from ._closing import Target, patch_methods_on_import, unpatch_methods
 from ._openai_chat import ChatCompletionsEndpoint
 from ._openai_embeddings import EmbeddingsEndpoint
 from ._openai_responses import ResponsesEndpoint
-from ._stainless import Endpoint, patch_client_classes, unpatch_client_classes
+from ._stainless import Endpoint, install_stainless_sdk, unpatch_client_classes, version_supported
 
 __all__ = ["NAME", "SUPPORTED", "install", "provider_of", "route", "supported", "uninstall"]
 
@@ -89,31 +88,17 @@ def provider_of(client: Any) -> str | None:
 _provider_by_class: dict[type, str | None] = {}
 
 
-def _release(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:3])
-
-
 def supported(version: str) -> bool:
     """Whether an openai version is in ``SUPPORTED`` (an unreadable version is given a try)."""
-    found = _release(version)
-    return not found or found >= _release(SUPPORTED)
+    return version_supported(version, SUPPORTED)
 
 
 def install(module: Any) -> bool:
     """Patch the SDK's client classes; True if anything was patched."""
     if _originals:
         return True
-    version = str(getattr(module, "__version__", "?"))
-    if not supported(version):
-        log.warning("agentwrap: openai %s is not supported (%s); not instrumented", version, SUPPORTED)
-        return False
-    base_client = getattr(module, "_base_client", None)
-    if base_client is None:
-        log.debug("agentwrap: openai %s has no _base_client; not instrumented", version)
-        return False
-    _originals.update(patch_client_classes(base_client, route, provider_of))
+    _originals.update(install_stainless_sdk(module, NAME, SUPPORTED, route, provider_of))
     if not _originals:
-        log.debug("agentwrap: openai client classes have no request(); not instrumented")
         return False
     # The stream-helper modules are patched when the program first imports them (not here).
     patch_methods_on_import("openai", HELPER_METHODS, _helpers, lambda: bool(_originals))
