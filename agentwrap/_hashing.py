@@ -24,6 +24,7 @@ from typing import Any
 
 __all__ = [
     "canonical_json",
+    "fold_items",
     "parse_arguments",
     "prefix_digests",
     "sha256_hex",
@@ -66,12 +67,14 @@ def sha256_hex(obj: Any) -> str:
 class _Chain:
     """A conversation hashed lately: its items, the sha256 state after them, their links."""
 
-    __slots__ = ("items", "sha", "links")
+    __slots__ = ("items", "sha", "links", "folds")
 
     def __init__(self, items: list[Any], sha: Any, links: list[bytes] | None) -> None:
         self.items = items  # our own shallow copy: the caller may append to its list
         self.sha = sha  # sha256 of "[" + the items' canonical JSON joined by "," (never updated in place)
         self.links = links  # prefix_digests' chained digests, once someone asked for them
+        # fold_items' results: key -> (items folded, immutable state); inherited by extensions
+        self.folds: dict[str, tuple[int, Any]] = {}
 
 
 _CHAINS_MAX = 32  # conversations remembered at once (LRU); a chain holds one item list
@@ -139,6 +142,8 @@ def _extend(items: Sequence[Any], links_wanted: bool) -> _Chain:
             previous = hashlib.blake2b(previous + data, digest_size=16).digest()
             links.append(previous)
     chain = _Chain(list(items), sha, links)
+    if known is not None:  # its items equal our leading ones: what was folded over them holds
+        chain.folds = dict(known.folds)
     _remember(chain, known)
     return chain
 
@@ -178,10 +183,42 @@ def sha256_hex_items(items: Sequence[Any]) -> str:
     items of a recent conversation are not serialized again.
     """
     if len(items) < _CHAIN_MIN_ITEMS:
+        _last.matched = None
         return sha256_hex(list(items))
-    sha = _extend(items, links_wanted=False).sha.copy()
+    chain = _extend(items, links_wanted=False)
+    # This very list was just found equal to the chain's items (see fold_items).
+    _last.matched = (items, len(items), chain)
+    sha = chain.sha.copy()
     sha.update(b"]")
     return "sha256-" + str(sha.hexdigest())
+
+
+_last = threading.local()  # per thread: (items, their length, chain) of the last sha256_hex_items
+
+
+def fold_items(items: Sequence[Any], key: str, step: Callable[[Any, Any], Any], initial: Any) -> Any:
+    """``functools.reduce(step, items, initial)``, visiting only the items it has not seen.
+
+    Right after :func:`sha256_hex_items` hashed this same list object (same thread, same
+    length), the conversation's chain proved its leading items equal to those of the
+    conversation folded last time, so the fold resumes where that one stopped: a growing
+    conversation costs O(new items) per call. Otherwise it folds every item. ``step`` must
+    return a new state, never change the one it gets (states are shared between chains).
+    """
+    matched = getattr(_last, "matched", None)
+    if matched is None or matched[0] is not items or matched[1] != len(items):
+        state = initial
+        for item in items:
+            state = step(state, item)
+        return state
+    chain: _Chain = matched[2]
+    done, state = chain.folds.get(key, (0, initial))
+    if done > len(items):  # cannot happen for a chain of these items; fold afresh
+        done, state = 0, initial
+    for index in range(done, len(items)):
+        state = step(state, items[index])
+    chain.folds[key] = (len(items), state)
+    return state
 
 
 def prefix_digests(items: Sequence[Any]) -> list[str]:

@@ -12,7 +12,14 @@ from typing import Any
 
 from agentwrap._call import Call, in_traced_call, start_call
 from agentwrap._errors import guarded, report_internal_error
-from agentwrap._hashing import canonical_json, prefix_digests, sha256_hex, sha256_hex_items, sha256_hex_memo
+from agentwrap._hashing import (
+    canonical_json,
+    fold_items,
+    prefix_digests,
+    sha256_hex,
+    sha256_hex_items,
+    sha256_hex_memo,
+)
 from agentwrap._run import current_run
 from agentwrap._stream import AsyncStreamProxy, StreamAccumulator, SyncStreamProxy
 from agentwrap._telemetry import get_telemetry
@@ -51,6 +58,7 @@ __all__ = [
     "capture_content",
     "conversation_hashes",
     "count_tokens",
+    "fold_items",
     "guarded",
     "in_traced_call",
     "report_internal_error",

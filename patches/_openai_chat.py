@@ -20,6 +20,7 @@ from agentwrap.provider import (
     capture_content,
     conversation_hashes,
     count_tokens,
+    fold_items,
     sha256_hex_items,
     sha256_hex_memo,
 )
@@ -129,6 +130,20 @@ def _system_contents(messages: list[Any]) -> list[Any]:
         if role == "system" or role == "developer":
             found.append(messages[index].get("content"))
     return found
+
+
+def _add_system(found: tuple[Any, ...], message: Any) -> tuple[Any, ...]:
+    if isinstance(message, dict) and message.get("role") in _SYSTEM_ROLES:
+        return (*found, message.get("content"))
+    return found
+
+
+def _system_contents_after_hash(messages: list[Any]) -> list[Any]:
+    """:func:`_system_contents`, in O(new messages) right after ``sha256_hex_items(messages)``
+    (which proved the earlier messages unchanged); a full scan otherwise."""
+    if len(messages) < 64:  # the C-speed scan is cheaper than a fold this short
+        return _system_contents(messages)
+    return list(fold_items(messages, "openai.chat.system", _add_system, ()))
 
 
 def prompt_version(system: list[Any], tools: Any) -> str | None:
@@ -247,7 +262,8 @@ class ChatCompletionsEndpoint:
         messages = body.get("messages")
         messages = messages if isinstance(messages, list) else []
         tools = body.get("tools")
-        system = _system_contents(messages)
+        input_hash = sha256_hex_items(messages)  # = sha256_hex(messages), incremental
+        system = _system_contents_after_hash(messages)  # after the hash: it reuses its chain
         attributes: dict[str, Any] = {"openai.api.type": "chat_completions"}
         tier = body.get("service_tier")
         if isinstance(tier, str) and tier != "auto":
@@ -261,7 +277,7 @@ class ChatCompletionsEndpoint:
             model=body.get("model") if isinstance(body.get("model"), str) else None,
             stream=stream or bool(body.get("stream")),
             params=request_params(body),
-            input_hash=sha256_hex_items(messages),  # = sha256_hex(messages), incremental
+            input_hash=input_hash,
             prompt_version_hash=prompt_version(system, tools),
             message_count=len(messages),
             tool_results=_new_tool_results(messages),
