@@ -36,16 +36,7 @@ def in_traced_call() -> bool:
 
 
 def _request_attributes(request: LLMRequest, capture: bool) -> dict[str, Any]:
-    attrs: dict[str, Any] = {
-        sc.GEN_AI_OPERATION_NAME: request.operation,
-        sc.GEN_AI_PROVIDER_NAME: request.provider,
-    }
-    if request.model:
-        attrs[sc.GEN_AI_REQUEST_MODEL] = request.model
-    if request.server_address:
-        attrs[sc.SERVER_ADDRESS] = request.server_address
-    if request.server_port:
-        attrs[sc.SERVER_PORT] = request.server_port
+    attrs = sc.call_identity_attributes(request)
     if request.stream:
         attrs[sc.GEN_AI_REQUEST_STREAM] = True
     for key, value in request.params.items():

@@ -92,16 +92,7 @@ class Metrics:
         error_type: str | None,
     ) -> None:
         """One LLM call ended (successfully or not)."""
-        attrs: dict[str, Any] = {
-            sc.GEN_AI_OPERATION_NAME: request.operation,
-            sc.GEN_AI_PROVIDER_NAME: request.provider,
-        }
-        if request.model:
-            attrs[sc.GEN_AI_REQUEST_MODEL] = request.model
-        if request.server_address:
-            attrs[sc.SERVER_ADDRESS] = request.server_address
-        if request.server_port:
-            attrs[sc.SERVER_PORT] = request.server_port
+        attrs = sc.call_identity_attributes(request)
         if response is not None and response.model:
             attrs[sc.GEN_AI_RESPONSE_MODEL] = response.model
         timing = dict(attrs, **{sc.ERROR_TYPE: error_type}) if error_type else attrs

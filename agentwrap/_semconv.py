@@ -7,6 +7,11 @@ marks them deprecated from 0.65b0 on, and importing deprecated names would warn 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agentwrap.records import LLMRequest
+
 # Operation and provider
 GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
 GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
@@ -79,4 +84,20 @@ AGENTWRAP_EVENT_PREFIX = "agentwrap.event."
 EVENT_RUN_SUMMARY = "run.summary"
 EVENT_STREAM_ABANDONED = "stream.abandoned"
 
-__all__ = sorted(name for name in dir() if name.isupper())
+
+def call_identity_attributes(request: LLMRequest) -> dict[str, Any]:
+    """The attributes that say which call this was, shared by its span and its metrics."""
+    attrs: dict[str, Any] = {
+        GEN_AI_OPERATION_NAME: request.operation,
+        GEN_AI_PROVIDER_NAME: request.provider,
+    }
+    if request.model:
+        attrs[GEN_AI_REQUEST_MODEL] = request.model
+    if request.server_address:
+        attrs[SERVER_ADDRESS] = request.server_address
+    if request.server_port:
+        attrs[SERVER_PORT] = request.server_port
+    return attrs
+
+
+__all__ = sorted([*(name for name in dir() if name.isupper()), "call_identity_attributes"])
