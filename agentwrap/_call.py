@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -156,6 +157,35 @@ class Call:
         sending, self._sending = self._sending, None
         if sending is not None:
             _sending.reset(sending)
+
+    def invoke(self, wrapped: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run the wrapped SDK method exactly once with the span current.
+
+        The SDK's exception, if any, ends the call and propagates as the same object.
+        """
+        guarded(self.activate)
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            guarded(self.deactivate)
+            guarded(self.fail, exc)
+            raise
+        guarded(self.deactivate)
+        return result
+
+    async def ainvoke(
+        self, wrapped: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """The async twin of :meth:`invoke`: awaits the wrapped method, timed around the await."""
+        guarded(self.activate)
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            guarded(self.deactivate)
+            guarded(self.fail, exc)
+            raise
+        guarded(self.deactivate)
+        return result
 
     def on_first_chunk(self) -> None:
         """Note the time of the first streamed chunk (time to first token)."""

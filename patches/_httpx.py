@@ -198,14 +198,7 @@ def _sync_send(
     if started is None:
         return wrapped(*args, **kwargs)
     call, endpoint, body = started
-    guarded(call.activate)
-    try:
-        response = wrapped(*args, **kwargs)
-    except BaseException as exc:
-        guarded(call.deactivate)
-        guarded(call.fail, exc)
-        raise
-    guarded(call.deactivate)
+    response = call.invoke(wrapped, args, kwargs)
     guarded(_after_send, call, endpoint, body, response, bool(kwargs.get("stream")), False)
     return response
 
@@ -217,14 +210,7 @@ async def _async_send(
     if started is None:
         return await wrapped(*args, **kwargs)
     call, endpoint, body = started
-    guarded(call.activate)
-    try:
-        response = await wrapped(*args, **kwargs)
-    except BaseException as exc:
-        guarded(call.deactivate)
-        guarded(call.fail, exc)
-        raise
-    guarded(call.deactivate)
+    response = await call.ainvoke(wrapped, args, kwargs)
     guarded(_after_send, call, endpoint, body, response, bool(kwargs.get("stream")), True)
     return response
 

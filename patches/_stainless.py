@@ -118,14 +118,7 @@ def _sync_wrapper(router: Router, provider_of: ProviderOf | None = None) -> Call
         if started is None:
             return wrapped(*args, **kwargs)
         call, endpoint, body = started
-        guarded(call.activate)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            guarded(call.deactivate)
-            guarded(call.fail, exc)
-            raise  # the SDK's own exception object, untouched
-        guarded(call.deactivate)
+        result = call.invoke(wrapped, args, kwargs)
         handed = guarded(_on_result, call, endpoint, body, result, False)
         if handed is None:  # our handling failed: end the span, give back the SDK's object
             guarded(call.finish, None)
@@ -143,14 +136,7 @@ def _async_wrapper(router: Router, provider_of: ProviderOf | None = None) -> Cal
         if started is None:
             return await wrapped(*args, **kwargs)
         call, endpoint, body = started
-        guarded(call.activate)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            guarded(call.deactivate)
-            guarded(call.fail, exc)
-            raise
-        guarded(call.deactivate)
+        result = await call.ainvoke(wrapped, args, kwargs)
         handed = guarded(_on_result, call, endpoint, body, result, True)
         if handed is None:
             guarded(call.finish, None)
