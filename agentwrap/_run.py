@@ -28,7 +28,7 @@ from agentwrap._bounded import HeadTail
 from agentwrap._errors import guarded
 from agentwrap._hashing import canonical_json, parse_arguments, sha256_hex
 from agentwrap._telemetry import Telemetry, get_telemetry
-from agentwrap.detect._monitor import new_monitor
+from agentwrap.detect._monitor import closed_monitor, new_monitor
 from agentwrap.records import LLMRequest, LLMResponse, ToolCallRequest, Usage
 
 __all__ = ["Run", "RunScope", "ToolExecution", "Turn", "current_run", "run"]
@@ -323,6 +323,7 @@ class Run:
             self.span.set_attribute(sc.ERROR_TYPE, type(exc).__qualname__)
             self.span.set_status(Status(StatusCode.ERROR, type(exc).__qualname__))
         self.span.end(end_time=self.ended_ns)
+        self.monitor = closed_monitor()  # breaks the run <-> monitor reference cycle
         return self.summary
 
     def _end_times(self) -> tuple[int, float]:

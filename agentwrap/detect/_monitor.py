@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from agentwrap._run import Run, ToolExecution, Turn
     from agentwrap.records import LLMRequest, LLMResponse
 
-__all__ = ["Monitor", "new_monitor"]
+__all__ = ["Monitor", "closed_monitor", "new_monitor"]
 
 log = logging.getLogger("agentwrap")
 
@@ -457,6 +457,16 @@ class _Disabled:
 
     def __getattr__(self, name: str) -> Any:
         return lambda *args, **kwargs: None
+
+
+_DISABLED = _Disabled()
+
+
+def closed_monitor() -> Any:
+    """What a closed run keeps as its monitor: a late call (a stream drained after the run
+    closed) changes nothing, and the run and its monitor no longer reference each other, so
+    a closed run is freed by reference counting instead of waiting for the cycle collector."""
+    return _DISABLED
 
 
 def new_monitor(run: Run) -> Monitor | Any:
