@@ -55,6 +55,11 @@ class HeadTail(Generic[T]):
     def __bool__(self) -> bool:
         return self.count > 0
 
+    def position(self, kept: int) -> int:
+        """The position among all items appended of the ``kept``-th item iteration yields."""
+        head = len(self.head)
+        return kept if kept < head else self.count - len(self.tail) + (kept - head)
+
     def __getitem__(self, index: int) -> T:
         """Position among all items appended; a dropped one raises ``IndexError``."""
         if index < 0:

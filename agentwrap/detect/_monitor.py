@@ -104,8 +104,8 @@ class Monitor:
         self.tool_count = 0
         self.crossed: dict[str, dict[str, Any]] = {}
         self.refused: BudgetExceeded | None = None
-        self.calls: HeadTail[LLMCallRecord] = HeadTail(_bounded.RECORDS_KEPT)  # first and last
-        self.requests: Counter[str] = Counter()
+        self.calls: HeadTail[tuple[Any, ...]] = HeadTail(_bounded.RECORDS_KEPT)  # first and last
+        self.requests: dict[str, int] = {}
         self.last_error: dict[str, str] = {}
         # Bounded windows: the hooks cost the same on the 1000th call as on the first.
         self.durations: deque[float] = deque(maxlen=64)  # latency: median of recent calls
@@ -186,85 +186,93 @@ class Monitor:
         if not request.counts_as_turn:
             return
         usage = response.usage if response is not None else None
-        fields: dict[str, Any] = dict(
-            span_id=format(call.span.get_span_context().span_id, "016x"),
-            model=(response.model if response else None) or request.model,
-            start_ns=call.started_ns,
-            end_ns=end_ns,
-            input_tokens=usage.input_tokens if usage else None,
-            output_tokens=usage.output_tokens if usage else None,
-            finish_reasons=tuple(response.finish_reasons) if response else (),
-            error_type=error_type,
-            input_hash=request.input_hash,
-            tool_call_count=len(response.tool_calls) if response else 0,
+        # A flat tuple per call (LLMCallRecord's fields): built on every call, it costs less
+        # than the frozen record, and the cycle collector stops tracking a tuple of scalars.
+        # The records are only built for user detectors, at close (see records()).
+        row = (
+            call.span.get_span_context().span_id,
+            (response.model if response else None) or request.model,
+            call.started_ns,
+            end_ns,
+            usage.input_tokens if usage else None,
+            usage.output_tokens if usage else None,
+            tuple(response.finish_reasons) if response else (),
+            error_type,
+            request.input_hash,
+            len(response.tool_calls) if response else 0,
         )
         pending: Pending = []
         span = call.span
         with self._lock:
-            record = LLMCallRecord(step=len(self.calls) + 1, **fields)
-            self.calls.append(record)
-            self._repeated_request(record, pending, span)
+            step = len(self.calls) + 1
+            self.calls.append(row)
+            if request.input_hash:
+                self._repeated_request(request.input_hash, error_type, step, pending, span)
             if response is not None and error_type is None and completed:
-                self._response_checks(record, request, response, pending, span)
-        self._emit(pending)
+                self._response_checks(step, row, request, response, pending, span)
+        if pending:
+            self._emit(pending)
 
-    def _repeated_request(self, record: LLMCallRecord, pending: Pending, span: Span) -> None:
-        if not record.input_hash:
-            return
-        self.requests[record.input_hash] += 1
-        count = self.requests[record.input_hash]
-        previous_error = self.last_error.get(record.input_hash)
-        if record.error_type:
-            self.last_error[record.input_hash] = record.error_type
+    def _repeated_request(
+        self, input_hash: str, error_type: str | None, step: int, pending: Pending, span: Span
+    ) -> None:
+        count = self.requests[input_hash] = self.requests.get(input_hash, 0) + 1
+        previous_error = self.last_error.get(input_hash)
+        if error_type:
+            self.last_error[input_hash] = error_type
         if count >= self.th.repeated_request:
-            fields = {"repeat_count": count, "step": record.step, "input_hash": record.input_hash}
+            fields = {"repeat_count": count, "step": step, "input_hash": input_hash}
             if previous_error:
                 fields["previous_error"] = previous_error
             pending.append(("llm.repeated_request", fields, span, None))
 
     def _response_checks(
-        self, record: LLMCallRecord, request: LLMRequest, response: LLMResponse, pending: Pending, span: Span
+        self,
+        step: int,
+        row: tuple[Any, ...],
+        request: LLMRequest,
+        response: LLMResponse,
+        pending: Pending,
+        span: Span,
     ) -> None:
-        reason = h.truncation_reason(record.finish_reasons)
+        input_tokens, output_tokens, finish_reasons = row[4], row[5], row[6]
+        reason = h.truncation_reason(finish_reasons) if finish_reasons else None
         if reason is not None:
-            fields: dict[str, Any] = {"step": record.step, "finish_reason": reason}
-            fields["output_tokens"] = record.output_tokens
+            fields: dict[str, Any] = {"step": step, "finish_reason": reason}
+            fields["output_tokens"] = output_tokens
             fields["max_tokens"] = request.params.get("max_tokens")
             pending.append(("output.truncated", fields, span, None))
         elif not response.tool_calls and not (response.output_text or "").strip():
-            fields = {
-                "step": record.step,
-                "finish_reason": record.finish_reasons[0] if record.finish_reasons else None,
-            }
-            fields["output_tokens"] = record.output_tokens
+            fields = {"step": step, "finish_reason": finish_reasons[0] if finish_reasons else None}
+            fields["output_tokens"] = output_tokens
             pending.append(("response.empty", fields, span, None))
-        median = h.latency_outlier(list(self.durations), record.duration_s, self.th)
-        self.durations.append(record.duration_s)
+        duration = max(row[3] - row[2], 0) / 1e9
+        # A call shorter than latency_min_seconds cannot be an outlier: skip the median.
+        median = (
+            h.latency_outlier(self.durations, duration, self.th)
+            if duration >= self.th.latency_min_seconds
+            else None
+        )
+        self.durations.append(duration)
         if median is not None:
-            fields = {
-                "step": record.step,
-                "latency_s": round(record.duration_s, 3),
-                "median_s": round(median, 3),
-            }
-            fields["ratio"] = round(record.duration_s / median, 1) if median > 0 else None
+            fields = {"step": step, "latency_s": round(duration, 3), "median_s": round(median, 3)}
+            fields["ratio"] = round(duration / median, 1) if median > 0 else None
             pending.append(("latency.outlier", fields, span, None))
-        if (
-            record.input_tokens
-            and request.message_count
-            and not response.attributes.get("agentwrap.usage.estimated")
-        ):
-            point = (record.input_tokens, request.message_count)
-            self.first_growth = self.first_growth or point
-            self.growth.append(point)
-            history = (
-                [self.first_growth, *self.growth]
-                if self.growth[0] != self.first_growth
-                else list(self.growth)
-            )
-            grown = None if self.growth_fired else h.prompt_growth(history, self.th)
-            if grown is not None:
-                self.growth_fired = True
-                pending.append(("prompt.growth", {"step": record.step, **grown}, span, None))
+        estimated = response.attributes.get("agentwrap.usage.estimated")
+        if input_tokens and request.message_count and not estimated:
+            self._growth_check(step, (input_tokens, request.message_count), pending, span)
+
+    def _growth_check(self, step: int, point: tuple[int, int], pending: Pending, span: Span) -> None:
+        self.first_growth = self.first_growth or point
+        self.growth.append(point)
+        if self.growth_fired:
+            return
+        first = self.first_growth
+        history = [first, *self.growth] if self.growth[0] != first else list(self.growth)
+        grown = h.prompt_growth(history, self.th)
+        if grown is not None:
+            self.growth_fired = True
+            pending.append(("prompt.growth", {"step": step, **grown}, span, None))
 
     def on_turn(self, turn: Turn, tools: list[ToolExecution]) -> None:
         """Bounds on tokens, errors and tool calls; tool repetition and ping-pong."""
@@ -411,8 +419,9 @@ class Monitor:
             )
             for t in run.kept_tools()
         )
-        with self._lock:
-            calls = tuple(self.calls)
+        with self._lock:  # positions and rows read together: a late call may still append
+            kept = [(self.calls.position(i) + 1, row) for i, row in enumerate(self.calls)]
+        calls = tuple(_call_record(row, step) for step, row in kept)
         return RunRecords(
             run_id=run.run_id,
             trace_id=run.trace_id,
@@ -450,6 +459,23 @@ class Monitor:
         fields = {**dict(event.fields), "detector": detector}
         fields.update(first_seen_fields(self.store_setting, event.name, event.key, when, self.run))
         emit_warning(event.name, fields, span=self.run.span, run=self.run, span_id=event.span_id)
+
+
+def _call_record(row: tuple[Any, ...], step: int) -> LLMCallRecord:
+    span_id, model, start_ns, end_ns, input_tokens, output_tokens, reasons, error, input_hash, tools = row
+    return LLMCallRecord(
+        span_id=format(span_id, "016x"),
+        step=step,
+        model=model,
+        start_ns=start_ns,
+        end_ns=end_ns,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        finish_reasons=reasons,
+        error_type=error,
+        input_hash=input_hash,
+        tool_call_count=tools,
+    )
 
 
 class _Disabled:
