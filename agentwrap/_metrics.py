@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import metrics
+from opentelemetry.metrics import _internal as _metrics_internal
 
 from agentwrap import _semconv as sc
 
@@ -41,11 +42,19 @@ def _histogram(meter: metrics.Meter, name: str, unit: str, description: str, buc
         return meter.create_histogram(name, unit, description)
 
 
+def _global_meter_provider_unset() -> bool:
+    """Whether no global MeterProvider has been set yet (False if the API hides it)."""
+    return getattr(_metrics_internal, "_METER_PROVIDER", True) is None
+
+
 class Metrics:
     """The instruments, created once per ``instrument()`` from a MeterProvider."""
 
     def __init__(self, meter_provider: Any = None) -> None:
         provider = meter_provider or metrics.get_meter_provider()
+        # The API's stand-in while the app has set no MeterProvider: its instruments record
+        # nothing until one is set, so per-call recording is skipped until then.
+        self._unset_global = type(provider).__name__ == "_ProxyMeterProvider"
         meter = provider.get_meter("agentwrap", "0.1.0")
         self.token_usage = _histogram(
             meter,
@@ -92,6 +101,8 @@ class Metrics:
         error_type: str | None,
     ) -> None:
         """One LLM call ended (successfully or not)."""
+        if self._unset_global and _global_meter_provider_unset():
+            return
         attrs = sc.call_identity_attributes(request)
         if response is not None and response.model:
             attrs[sc.GEN_AI_RESPONSE_MODEL] = response.model
