@@ -12,7 +12,7 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["PEERS", "VARIANTS", "Peer", "setup_variant"]
+__all__ = ["FLOOR", "PEERS", "VARIANTS", "Peer", "setup_variant"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,8 @@ PEERS: dict[str, list[Peer]] = {
     ],
 }
 
-VARIANTS = ["bare", "agentwrap", *PEERS]
+FLOOR = "spans-only"  # agentwrap's spans and nothing else (benchmarks/_floor.py): not a peer
+VARIANTS = ["bare", "agentwrap", FLOOR, *PEERS]
 PROVIDERS = ("openai", "anthropic")
 
 
@@ -111,6 +112,10 @@ def setup_variant(name: str, provider: Any) -> tuple[dict[str, str], Any]:
 
         status = {p: "ok" if p in known else "not instrumented by agentwrap yet" for p in PROVIDERS}
         return status, sink
+    if name == FLOOR:
+        from benchmarks._floor import install_spans_only
+
+        return install_spans_only(provider), None
     status = {p: "n/a" for p in PROVIDERS}
     for peer in PEERS[name]:
         if not _installed(peer.module):
