@@ -152,9 +152,10 @@ def _extend(items: Sequence[Any], links_wanted: bool) -> _Chain:
         links = []
     linked = len(links) if links is not None else len(items)
     previous = links[-1] if links else b""
-    for position, item in enumerate(items):
-        if position < start and position < linked:
-            continue
+    # Only the items past the known prefix (or past the links, if those lag behind): a loop
+    # that skipped the prefix item by item would make every call O(conversation) again.
+    for position in range(min(start, linked), len(items)):
+        item = items[position]
         data = _encoded(item)
         if position >= start:
             sha.update(b"," + data if position else data)
