@@ -26,7 +26,7 @@ from agentwrap.provider import (
     capture_content,
     conversation_hashes,
     count_tokens,
-    sha256_hex,
+    sha256_hex_items,
 )
 
 from ._openai_chat import field, prompt_version, request_params, semconv_tools, usage_from
@@ -181,9 +181,9 @@ class ResponsesEndpoint:
             model=body.get("model") if isinstance(body.get("model"), str) else None,
             stream=stream or bool(body.get("stream")),
             params=params,
-            input_hash=sha256_hex(
-                {"instructions": instructions, "input": body.get("input"), "previous": previous}
-            ),
+            # Incremental across the calls of a conversation (the Agents SDK resends it whole):
+            # the head item carries what is not an input item.
+            input_hash=sha256_hex_items([{"instructions": instructions, "previous": previous}, *items]),
             prompt_version_hash=prompt_version(system, tools),
             message_count=len(items),
             tool_results=_new_tool_results(items),

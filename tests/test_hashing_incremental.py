@@ -74,3 +74,20 @@ def test_a_longer_conversation_serializes_only_its_new_items() -> None:
     grown = [_Counted(i) for i in range(51)]  # new objects, equal to the earlier ones
     assert sha256_hex_items(grown) == sha256_hex(grown)
     assert _Counted.dumps == 1 + 51  # the new item here, then all of them for the reference
+
+
+def test_responses_input_is_hashed_incrementally_too() -> None:
+    # The OpenAI Agents SDK resends the whole input list to /responses on every turn.
+    from agentwrap.patches._openai_responses import ResponsesEndpoint
+
+    import agentwrap
+
+    endpoint = ResponsesEndpoint()
+    with agentwrap.run(name="responses-growth"):  # inside a run: no implicit-run prefix digests
+        first = endpoint.request({"model": "m", "input": [_Counted(i) for i in range(40)]}, False)
+        _Counted.dumps = 0
+        grown = endpoint.request({"model": "m", "input": [_Counted(i) for i in range(41)]}, False)
+        assert _Counted.dumps == 1  # only the new item
+    head = {"instructions": None, "previous": None}
+    assert grown.input_hash == sha256_hex([head, *(_Counted(i) for i in range(41))])
+    assert first.input_hash != grown.input_hash
