@@ -114,16 +114,18 @@ def semconv_items(items: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
-def finish_reason(response: Any) -> str | None:
+def finish_reason(response: Any, asks_for_tools: bool | None = None) -> str | None:
     """The Chat-Completions-style finish reason of a Responses ``response`` object.
 
     ``completed`` gives ``tool_calls`` when the output asks for function calls, else ``stop``;
     ``incomplete`` gives ``length`` or ``content_filter``; ``failed`` gives ``error``.
+    ``asks_for_tools``: whether the output holds a function call, if the caller already knows.
     """
     status = field(response, "status")
     if status == "completed":
-        output = field(response, "output") or []
-        return "tool_calls" if any(field(i, "type") == "function_call" for i in output) else "stop"
+        if asks_for_tools is None:
+            asks_for_tools = any(field(i, "type") == "function_call" for i in field(response, "output") or [])
+        return "tool_calls" if asks_for_tools else "stop"
     if status == "incomplete":
         reason = field(field(response, "incomplete_details"), "reason")
         return _INCOMPLETE.get(str(reason), str(reason or "incomplete"))
@@ -132,22 +134,25 @@ def finish_reason(response: Any) -> str | None:
     return None
 
 
-def _output(response: Any) -> tuple[str | None, list[ToolCallRequest]]:
+def _output(response: Any) -> tuple[str | None, list[ToolCallRequest], bool]:
+    """The output's text, its function calls, and whether it has a function call item: one
+    pass over the items (this runs on every call)."""
     texts: list[str] = []
     calls: list[ToolCallRequest] = []
+    asks_for_tools = False
     for item in field(response, "output") or []:
         kind = field(item, "type")
-        if kind == "function_call" and field(item, "call_id"):
-            calls.append(
-                ToolCallRequest(
-                    str(field(item, "call_id")), str(field(item, "name")), field(item, "arguments")
-                )
-            )
+        if kind == "function_call":
+            asks_for_tools = True
+            call_id = field(item, "call_id")
+            if call_id:
+                name, arguments = str(field(item, "name")), field(item, "arguments")
+                calls.append(ToolCallRequest(str(call_id), name, arguments))
         elif kind == "message":
             for part in field(item, "content") or []:
                 if field(part, "type") == "output_text":
                     texts.append(str(field(part, "text") or ""))
-    return ("".join(texts) if texts else None), calls
+    return ("".join(texts) if texts else None), calls, asks_for_tools
 
 
 def _response_attributes(response: Any) -> dict[str, Any]:
@@ -213,8 +218,8 @@ class ResponsesEndpoint:
 
     def response(self, result: Any) -> LLMResponse:
         """Build the neutral response from a ``Response`` (or ``ParsedResponse``)."""
-        text, calls = _output(result)
-        reason = finish_reason(result)
+        text, calls, asks_for_tools = _output(result)
+        reason = finish_reason(result, asks_for_tools)
         return LLMResponse(
             response_id=field(result, "id"),
             model=field(result, "model"),
