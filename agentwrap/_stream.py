@@ -16,7 +16,7 @@ import wrapt
 
 from agentwrap import _semconv as sc
 from agentwrap._call import Call
-from agentwrap._errors import guarded
+from agentwrap._errors import guarded, report_internal_error
 from agentwrap._events import emit_warning
 from agentwrap.records import LLMResponse
 
@@ -93,7 +93,10 @@ class SyncStreamProxy(wrapt.BaseObjectProxy[Any]):
         except BaseException as exc:
             guarded(self._self_state.fail, exc)
             raise
-        guarded(self._self_state.on_chunk, chunk)
+        try:  # inline rather than through guarded(): this runs for every chunk
+            self._self_state.on_chunk(chunk)
+        except Exception as exc:  # noqa: BLE001 - fail open: the caller gets its chunk regardless
+            report_internal_error("agentwrap._stream.on_chunk", exc)
         return chunk
 
     def __enter__(self) -> SyncStreamProxy:
@@ -146,7 +149,10 @@ class AsyncStreamProxy(wrapt.BaseObjectProxy[Any]):
         except BaseException as exc:
             guarded(self._self_state.fail, exc)
             raise
-        guarded(self._self_state.on_chunk, chunk)
+        try:  # inline rather than through guarded(): this runs for every chunk
+            self._self_state.on_chunk(chunk)
+        except Exception as exc:  # noqa: BLE001 - fail open: the caller gets its chunk regardless
+            report_internal_error("agentwrap._stream.on_chunk", exc)
         return chunk
 
     async def __aenter__(self) -> AsyncStreamProxy:

@@ -335,6 +335,30 @@ class ChatStreamAccumulator:
             self._id = getattr(chunk, "id", None)
             self._model = getattr(chunk, "model", None)
             self._attrs = _response_attributes(chunk)
+        # The common chunk, read as plain attributes (this runs for every chunk of every
+        # stream): one choice, index 0, the SDK's model with all its fields. Everything is read
+        # before anything is kept, so an odd chunk falls through to the lenient path whole.
+        try:
+            usage, choices = chunk.usage, chunk.choices
+            if len(choices) == 1:
+                choice = choices[0]
+                index, reason, delta = choice.index, choice.finish_reason, choice.delta
+                if index == 0 and delta is not None:
+                    content, tool_calls = delta.content, delta.tool_calls
+                    if usage is not None:
+                        self._usage = usage
+                    if reason:
+                        self._finish[0] = str(reason)
+                    if content:
+                        self._text.append(content)
+                    for call in tool_calls or ():
+                        self._add_tool_delta(call)
+                    return
+        except (AttributeError, TypeError):
+            pass
+        self._add_lenient(chunk)
+
+    def _add_lenient(self, chunk: Any) -> None:
         usage = getattr(chunk, "usage", None)
         if usage is not None:
             self._usage = usage
