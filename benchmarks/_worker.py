@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from benchmarks._variants import setup_variant
-from benchmarks._workload import SCENARIOS, TURNS, Workload
+from benchmarks._workload import ALL_SCENARIOS, TURNS, Workload
 
 __all__ = ["main"]
 
@@ -85,8 +85,8 @@ def main(argv: list[str]) -> int:
         command = json.loads(line)
         name = command["scenario"]
         try:
-            if SCENARIOS[name].provider not in status or status[SCENARIOS[name].provider] != "ok":
-                raise RuntimeError(status.get(SCENARIOS[name].provider, "unknown provider"))
+            if ALL_SCENARIOS[name].provider not in status or status[ALL_SCENARIOS[name].provider] != "ok":
+                raise RuntimeError(status.get(ALL_SCENARIOS[name].provider, "unknown provider"))
             if command.get("collect"):
                 gc.collect()
             result = _batch(workload, variant, name, int(command["calls"]), exporter)

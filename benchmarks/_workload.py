@@ -25,10 +25,21 @@ from agentwrap.testing._script import RecordedRequest
 from agentwrap.testing._server import _ROUTES
 from agentwrap.testing._wire_common import IdSource
 
-__all__ = ["SCENARIOS", "TURNS", "Scenario", "Workload", "fake_reply", "http_module", "turn_of"]
+__all__ = [
+    "ALL_SCENARIOS",
+    "SCENARIOS",
+    "TURNS",
+    "Scenario",
+    "Workload",
+    "fake_reply",
+    "http_module",
+    "scenario_for",
+    "turn_of",
+]
 
 STREAM_CHUNKS = 50
 TURNS = 10  # distinct requests, cycled: one run scope of agentwrap covers one cycle
+_CHUNKS = re.compile(r'"bench_chunks": ?"(\d+)"')
 _TURN = re.compile(r'"(?:tool_call_id|call_id|tool_use_id)": ?"(?:call|toolu)_(\d+)"')
 MODEL_OPENAI = "gpt-4o-mini"
 MODEL_ANTHROPIC = "claude-sonnet-4-5"
@@ -62,6 +73,12 @@ class Scenario:
     path: str  # the API path the fake server routes on
     stream: bool = False
     is_async: bool = False
+    chunks: int = 0  # streams: content chunks per answer (0: STREAM_CHUNKS)
+
+    @property
+    def stream_chunks(self) -> int:
+        """Content chunks per streamed answer."""
+        return self.chunks or STREAM_CHUNKS
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -75,6 +92,11 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("anthropic-stream", "anthropic", "/messages", stream=True),
     )
 }
+# Opt-in (--scenarios): next to openai-chat-stream, its slope gives the cost per chunk in situ,
+# the fixed per-call cost cancelling out (see benchmarks/overhead.py, per_chunk).
+LONG_STREAM = Scenario("openai-chat-stream-250", "openai", "/chat/completions", stream=True, chunks=250)
+EXTRA_SCENARIOS = {LONG_STREAM.name: LONG_STREAM}
+ALL_SCENARIOS = {**SCENARIOS, **EXTRA_SCENARIOS}
 
 
 def fake_reply(scenario: Scenario, turn: int = 0) -> Reply:
@@ -86,8 +108,8 @@ def fake_reply(scenario: Scenario, turn: int = 0) -> Reply:
     """
     usage = Usage(input_tokens=120, output_tokens=60)
     if scenario.stream:
-        text = " ".join(f"w{i}" for i in range(STREAM_CHUNKS))
-        return Reply(text=text, chunks=STREAM_CHUNKS, usage=usage, include_usage=True)
+        text = " ".join(f"w{i}" for i in range(scenario.stream_chunks))
+        return Reply(text=text, chunks=scenario.stream_chunks, usage=usage, include_usage=True)
     prefix = "toolu" if scenario.provider == "anthropic" else "call"
     call = ToolCall("lookup_booking", {"booking": f"B{turn + 1}"}, id=f"{prefix}_{turn + 1}")
     return Reply(text="", tool_calls=[call], usage=usage)
@@ -144,6 +166,8 @@ def request_kwargs(scenario: Scenario, turn: int = 0) -> dict[str, Any]:
         kw["stream"] = True
         if scenario.provider == "openai":
             kw["stream_options"] = {"include_usage": True}
+        if scenario.chunks:  # tells the canned answers apart (the fake routes on it too)
+            kw["metadata"] = {"bench_chunks": str(scenario.chunks)}
     return kw
 
 
@@ -177,6 +201,17 @@ def canned_body(scenario: Scenario, turn: int) -> tuple[bytes, str]:
     return json.dumps(route.render(reply, request, IdSource())).encode(), "application/json"
 
 
+def scenario_for(path: str, stream: bool, body: bytes | str) -> Scenario | None:
+    """The scenario a request belongs to (by API path, streaming, and chunk-count marker)."""
+    text = body.decode() if isinstance(body, bytes) else body
+    marked = _CHUNKS.search(text)
+    chunks = int(marked.group(1)) if marked else 0
+    for scenario in ALL_SCENARIOS.values():
+        if path.endswith(scenario.path) and stream == scenario.stream and chunks == scenario.chunks:
+            return scenario
+    return None
+
+
 def turn_of(body: bytes | str) -> int:
     """Which turn a request is (the number of the last tool call it answers)."""
     text = body.decode() if isinstance(body, bytes) else body
@@ -198,7 +233,7 @@ class Workload:
         self.base_url = base_url
         self._bodies: dict[tuple[str, int], tuple[bytes, str]] = {}
         self._kwargs = {
-            (name, j): request_kwargs(s, j) for name, s in SCENARIOS.items() for j in range(TURNS)
+            (name, j): request_kwargs(s, j) for name, s in ALL_SCENARIOS.items() for j in range(TURNS)
         }
         self._clients: dict[tuple[str, bool], Any] = {}
         self.loop = asyncio.new_event_loop()
@@ -210,11 +245,11 @@ class Workload:
             path = request.url.path
             content = request.content
             stream = b'"stream":true' in content or b'"stream": true' in content
-            for name, scenario in SCENARIOS.items():
-                if path.endswith(scenario.path) and stream == scenario.stream:
-                    data, ctype = self._bodies[(name, turn_of(content) % TURNS)]
-                    return http.Response(200, content=data, headers={"content-type": ctype})
-            return http.Response(404, json={"error": {"message": path}})
+            scenario = scenario_for(path, stream, content)
+            if scenario is None:
+                return http.Response(404, json={"error": {"message": path}})
+            data, ctype = self._bodies[(scenario.name, turn_of(content) % TURNS)]
+            return http.Response(200, content=data, headers={"content-type": ctype})
 
         return handle
 
@@ -224,7 +259,7 @@ class Workload:
         if key in self._clients:
             return self._clients[key]
         sdk = importlib.import_module(scenario.provider)
-        for name, s in SCENARIOS.items():
+        for name, s in ALL_SCENARIOS.items():
             for j in range(TURNS):
                 if (name, j) not in self._bodies and s.provider == scenario.provider:
                     self._bodies[(name, j)] = canned_body(s, j)
@@ -261,7 +296,7 @@ class Workload:
 
         It returns the seconds to the first chunk for streams, else None.
         """
-        scenario = SCENARIOS[name]
+        scenario = ALL_SCENARIOS[name]
         client = self.client(scenario)
         cycle = itertools.cycle([self._kwargs[(name, j)] for j in range(TURNS)])
         if scenario.provider == "anthropic":
