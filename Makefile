@@ -59,6 +59,9 @@ $(BENCH)/installed: $(UV) benchmarks/requirements.txt pyproject.toml
 
 bench: $(BENCH)/installed
 	$(BENCH)/bin/python -m benchmarks.overhead $(BENCH_ARGS)
+	$(BENCH)/bin/python -m benchmarks.overhead --scenarios openai-chat-stream,openai-chat-stream-250 \
+		--variants bare,agentwrap,spans-only,otel-openai-v2 --transports inproc --reps 12 --calls 20 \
+		--out benchmarks/results/per_chunk --silent
 	$(BENCH)/bin/python -m benchmarks.memory $(BENCH_ARGS)
 	$(BENCH)/bin/python -m benchmarks.startup
 	$(BENCH)/bin/python -m benchmarks.growth

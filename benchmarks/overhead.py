@@ -306,10 +306,8 @@ def _per_chunk(by_key: Rows, transport: str, scenario: str) -> str:
         theirs = by_key.get((transport, other.name), {}).get("agentwrap", {}).get("added_us")
         if mine and theirs:
             slope = (theirs["median"] - mine["median"]) / (other.stream_chunks - this.stream_chunks)
-            return (
-                f"({slope:.2f} µs per chunk from {this.stream_chunks} to {other.stream_chunks} chunks; "
-                "target ≤ 3)"
-            )
+            short, long = sorted((this.stream_chunks, other.stream_chunks))
+            return f"({slope:.2f} µs per chunk, the slope from {short} to {long} chunks; target ≤ 3)"
     added = by_key[(transport, scenario)]["agentwrap"]["added_us"]["median"]
     return (
         f"(≤ {added / this.stream_chunks:.2f} µs per chunk: the added time over {this.stream_chunks} "
