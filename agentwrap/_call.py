@@ -134,9 +134,14 @@ class Call:
             # before the span starts and before the SDK sends anything.
             guarded(self.run.monitor.before_send, request)
         name = f"{request.operation} {request.model}" if request.model else request.operation
+        parent = None
+        if self.run is not None:
+            parent = self.run.call_context
+            if parent is None and not trace.get_current_span().get_span_context().is_valid:
+                parent = self.run.root_context  # the run came along into a pool thread, no span did
         self.span = telemetry.tracer.start_span(
             name,
-            context=self.run.call_context if self.run is not None else None,
+            context=parent,
             kind=SpanKind.CLIENT,
             attributes=_request_attributes(request, telemetry.config.capture_content),
             start_time=self.started_ns,

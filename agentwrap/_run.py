@@ -9,11 +9,13 @@ builds the summary of the seed schema and hands it to the sinks.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -31,7 +33,7 @@ from agentwrap._telemetry import Telemetry, get_telemetry
 from agentwrap.detect._monitor import closed_monitor, new_monitor
 from agentwrap.records import LLMRequest, LLMResponse, ToolCallRequest, Usage
 
-__all__ = ["Run", "RunScope", "ToolExecution", "Turn", "current_run", "run"]
+__all__ = ["Run", "RunScope", "ToolExecution", "Turn", "current_run", "run", "running"]
 
 RunToken = contextvars.Token["Run | None"]
 OtelToken = contextvars.Token[otel_context.Context]
@@ -53,6 +55,16 @@ def open_runs() -> list[Run]:
 def current_run() -> Run | None:
     """The run the calling code is in, if any."""
     return _current_run.get()
+
+
+@contextlib.contextmanager
+def running(run: Run) -> Iterator[None]:
+    """Make ``run`` the current run for the block; nothing else of the context changes."""
+    token = _current_run.set(run)
+    try:
+        yield
+    finally:
+        _current_run.reset(token)
 
 
 @dataclass(slots=True)
@@ -164,7 +176,9 @@ class Run:
         )
         ctx = self.span.get_span_context()
         self.trace_id = format(ctx.trace_id, "032x")
-        self._tool_parent = trace.set_span_in_context(self.span)
+        # Where the run's tool spans hang, and its calls when no span is current where they
+        # are made (a pool thread the run was carried into, see agentwrap._propagate).
+        self.root_context = trace.set_span_in_context(self.span)
         # run.terminated's fields once closed; the monitor runs bounds, heuristics, detectors.
         self.termination: dict[str, Any] | None = None
         self.monitor = new_monitor(self)
@@ -262,7 +276,7 @@ class Run:
             attrs[sc.GEN_AI_TOOL_CALL_ARGUMENTS] = canonical_json(arguments)
         span = self.telemetry.tracer.start_span(
             f"{sc.OP_EXECUTE_TOOL} {call.name}",
-            context=self._tool_parent,
+            context=self.root_context,
             kind=SpanKind.INTERNAL,
             attributes=attrs,
             start_time=turn.ended_ns,

@@ -77,6 +77,54 @@ def test_run_survives_a_thread_started_with_a_copied_context(server, openai_clie
     _assert_all_in(captured, run, 3)
 
 
+def test_run_follows_work_submitted_to_a_thread_pool(server, openai_client, captured):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        with agentwrap.run(name="pool") as run:
+            answers = [f.result() for f in [pool.submit(_ask, openai_client) for _ in range(3)]]
+            answers += list(pool.map(_ask, [openai_client] * 2))
+    assert answers == ["ok"] * 5
+    _assert_all_in(captured, run, 5)
+
+
+def test_a_thread_pool_gets_only_the_run_not_the_callers_context(server, openai_client, captured):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from opentelemetry import trace
+
+    marker = contextvars.ContextVar("marker", default="unset")
+    marker.set("caller")
+    tracer = trace.get_tracer("app")
+
+    def look() -> tuple[str, bool, object]:
+        return marker.get(), trace.get_current_span().get_span_context().is_valid, agentwrap.current_run()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with agentwrap.run(name="pool") as run, tracer.start_as_current_span("app-work"):
+            inside = pool.submit(look).result()
+        after = pool.submit(look).result()  # the same pool thread, the run closed
+        without = pool.submit(marker.get).result()
+    assert inside == ("unset", False, run)  # the run came along; the host's context did not
+    assert after == ("unset", False, None)  # and left again: nothing stays in the pool thread
+    assert without == "unset"
+
+
+def test_an_exception_in_pool_work_reaches_the_caller_unchanged(server, openai_client, captured):
+    from concurrent.futures import ThreadPoolExecutor
+
+    boom = ValueError("the tool failed")
+
+    def fail() -> None:
+        raise boom
+
+    with ThreadPoolExecutor(max_workers=1) as pool, agentwrap.run(name="pool"):
+        future = pool.submit(fail)
+        with pytest.raises(ValueError) as raised:
+            future.result()
+    assert raised.value is boom
+
+
 async def test_parallel_sub_agents_are_child_runs_counted_by_the_parent(
     server, async_openai_client, captured
 ):
