@@ -41,8 +41,14 @@ __all__ = ["main", "per_call_us"]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def _run_once(turns: int, answers: list[Any], bodies: list[dict[str, Any]]) -> list[float]:
-    """One run of ``turns`` calls; agentwrap's CPU microseconds for each call."""
+def _run_once(
+    turns: int, answers: list[Any], bodies: list[dict[str, Any]], ballast: Any = None
+) -> list[float]:
+    """One run of ``turns`` calls; agentwrap's CPU microseconds for each call.
+
+    ``ballast``, if given, is deep-copied (untimed) before every call: the same cache pressure
+    in both runs, so that what differs between them is only the work agentwrap does.
+    """
     from agentwrap.patches import openai as patch
     from agentwrap.patches._stainless import _sync_wrapper
 
@@ -62,6 +68,8 @@ def _run_once(turns: int, answers: list[Any], bodies: list[dict[str, Any]]) -> l
             # the SDK's cost; agentwrap keeps the last one to compare the next against, so the
             # free is timed in both arms and the uninstrumented arm's is subtracted.
             body, twin = copy.deepcopy(bodies[i]), copy.deepcopy(bodies[i])
+            if ballast is not None:
+                copy.deepcopy(ballast)
             options = SimpleNamespace(method="post", url="/chat/completions", json_data=body, turn=i)
             started = time.process_time_ns()
             wrapper(stub, client, (None, options), {})
@@ -88,26 +96,33 @@ def _prepare(turns: int) -> tuple[list[Any], list[dict[str, Any]]]:
     return answers, bodies
 
 
-def per_call_us(reps: int, long_turns: int = 200, short_turns: int = 5) -> list[dict[str, Any]]:
+def per_call_us(
+    reps: int, long_turns: int = 200, short_turns: int = 5, equal_pressure: bool = False
+) -> list[dict[str, Any]]:
     """agentwrap's mean CPU µs per call in short and long runs, interleaved rep by rep.
 
     Each repetition makes one long run and as many short runs as make the same number of
     calls, so that machine drift hits both alike; medians over the repetitions are reported.
+    With ``equal_pressure`` every call of both runs is preceded by building the long run's
+    last body (untimed), as if the SDK had built a 400-message body before each call of both:
+    the long run's own, larger bodies then no longer leave a colder cache than the short
+    run's, and what remains is the work agentwrap does per message.
     """
     from agentwrap._hashing import sha256_hex
 
     short, long = _prepare(short_turns), _prepare(long_turns)
-    _run_once(short_turns, *short)  # warm up
-    _run_once(long_turns, *long)
+    ballast = long[1][-1] if equal_pressure else None
+    _run_once(short_turns, *short, ballast)  # warm up
+    _run_once(long_turns, *long, ballast)
     samples: dict[int, tuple[list[float], list[float]]] = {short_turns: ([], []), long_turns: ([], [])}
     for _ in range(reps):
         gc.collect()
-        calls = _run_once(long_turns, *long)
+        calls = _run_once(long_turns, *long, ballast)
         samples[long_turns][0].append(statistics.fmean(calls))
         samples[long_turns][1].append(statistics.fmean(calls[-20:]))
         calls = []
         for _ in range(long_turns // short_turns):
-            calls += _run_once(short_turns, *short)
+            calls += _run_once(short_turns, *short, ballast)
         samples[short_turns][0].append(statistics.fmean(calls))
         samples[short_turns][1].append(statistics.fmean(calls))
     out = []
@@ -140,12 +155,16 @@ def main(argv: list[str] | None = None) -> int:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     setup_variant("agentwrap", provider)
-    short, long = per_call_us(2 if args.quick else 9)
+    reps = 2 if args.quick else 9
+    short, long = per_call_us(reps)
+    short_eq, long_eq = per_call_us(reps, equal_pressure=True)
     result = {
         "command": "python -m benchmarks.growth" + (" --quick" if args.quick else ""),
         "machine": machine_info(),
         "runs": [short, long],
         "ratio_200_to_5": round(long["per_call_us"] / short["per_call_us"], 2),
+        "runs_equal_cache_pressure": [short_eq, long_eq],
+        "ratio_200_to_5_equal_cache_pressure": round(long_eq["per_call_us"] / short_eq["per_call_us"], 2),
     }
     lines = [
         "# agentwrap cost per call as the conversation grows",
@@ -161,6 +180,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['last_20_calls_us']:.0f} | {r['hash_from_scratch_at_last_call_us']:.0f} µs |"
         )
     lines += ["", f"200-turn / 5-turn cost per call: {result['ratio_200_to_5']:.2f}", ""]
+    lines += [
+        "With the same cache pressure before every call of both runs (the long run's last body",
+        "built untimed before each call, as if the SDK had built it), so that only agentwrap's",
+        "own work per message differs:",
+        "",
+        "| run | µs per call | µs per call, last 20 |",
+        "|---|---:|---:|",
+    ]
+    for r in result["runs_equal_cache_pressure"]:
+        lines.append(f"| {r['turns']} turns | {r['per_call_us']:.0f} | {r['last_20_calls_us']:.0f} |")
+    lines += ["", f"200-turn / 5-turn: {result['ratio_200_to_5_equal_cache_pressure']:.2f}", ""]
     markdown = "\n".join(lines)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
