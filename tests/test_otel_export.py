@@ -227,3 +227,47 @@ def test_otlp_outage_never_blocks_or_fails_the_app(
     with open(jsonl, encoding="utf-8") as handle:
         summaries = [r for r in map(json.loads, handle) if r["type"] == "run.summary"]
     assert len(summaries) == 3  # the local JSONL keeps every summary
+
+
+_LATE_METER_PROVIDER = """
+import sys
+import openai
+from opentelemetry import metrics
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+import agentwrap
+from agentwrap.testing import FakeLLMServer, Reply, Usage
+
+agentwrap.instrument(log_summaries=False)  # no MeterProvider anywhere yet
+with FakeLLMServer() as server:
+    client = openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
+    server.enqueue(Reply(text="before", usage=Usage(5, 1)), Reply(text="after", usage=Usage(9, 2)))
+    client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
+    reader = InMemoryMetricReader()
+    metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))  # the app sets one later
+    client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
+data = reader.get_metrics_data()
+points = [
+    p
+    for rm in data.resource_metrics
+    for sm in rm.scope_metrics
+    for m in sm.metrics
+    if m.name == "gen_ai.client.token.usage"
+    for p in m.data.data_points
+]
+print(sorted((p.attributes["gen_ai.token.type"], p.sum) for p in points))
+"""
+
+
+def test_a_global_meter_provider_set_after_instrument_gets_the_later_calls(tmp_path):
+    # Per-call metrics are skipped while no MeterProvider is set at all (the API's proxy would
+    # drop them); once the app sets one, the next calls are recorded through the same proxy
+    # instruments. Own process: the global MeterProvider can only be set once.
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _LATE_METER_PROVIDER], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[('input', 9), ('output', 2)]"
