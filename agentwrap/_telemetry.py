@@ -68,6 +68,10 @@ class Telemetry:
         self.sinks.extend(guarded(_exporters.env_sinks) or [])
         guarded(_exit.install)
         guarded(_propagate.install)
+        # first_seen: its background thread starts loading the file now, not at the first warning.
+        from agentwrap.detect._live import live_first_seen
+
+        guarded(live_first_seen, self.config.store)
 
     def _global_or_own_provider(self) -> Any:
         current = trace.get_tracer_provider()
@@ -147,6 +151,9 @@ class Telemetry:
                 guarded(sink.close)
         if self._own_meter_provider is not None:
             shutdown_bounded(self._own_meter_provider.shutdown)
+        from agentwrap.detect._live import flush_all
+
+        guarded(flush_all, 0.3)  # the first_seen sightings still queued for their file
 
 
 _lock = threading.Lock()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import threading
 import time
 from collections import Counter, deque
@@ -28,6 +27,7 @@ from agentwrap._bounded import HeadTail
 from agentwrap._errors import guarded, report_internal_error
 from agentwrap._events import emit_warning
 from agentwrap.detect import heuristics as h
+from agentwrap.detect._live import live_first_seen
 from agentwrap.detect.api import (
     DetectorEvent,
     LLMCallRecord,
@@ -38,7 +38,7 @@ from agentwrap.detect.api import (
     occurrence_time,
 )
 from agentwrap.detect.bounds import Bounds, BudgetExceeded
-from agentwrap.detect.store import AnyStore, MemoryFirstSeenStore, iso_time, open_store
+from agentwrap.detect.store import iso_time
 from agentwrap.sinks import LoggingSink
 
 if TYPE_CHECKING:
@@ -54,19 +54,13 @@ log = logging.getLogger("agentwrap")
 
 Pending = list[tuple[str, dict[str, Any], "Span | None", "str | None"]]  # name, fields, span, span_id
 
-_fallback_store = MemoryFirstSeenStore()
-
 
 def first_seen_fields(
     store_setting: str | None, name: str, key: str, when_ns: int, run: Run
 ) -> dict[str, Any]:
-    """``first_seen`` fields of one sighting, recorded in the store (memory if it fails)."""
-    try:
-        store: AnyStore = open_store(store_setting)
-        seen = store.observe(name, key, when_ns, run.trace_id, run.run_id)
-    except (sqlite3.Error, OSError) as exc:
-        log.warning("agentwrap: first_seen store unavailable (%s); using memory for now", exc)
-        seen = _fallback_store.observe(name, key, when_ns, run.trace_id, run.run_id)
+    """``first_seen`` fields of one sighting (from memory: the file is read and written by a
+    background thread, see :mod:`agentwrap.detect._live`)."""
+    seen = live_first_seen(store_setting).lookup(name, key, when_ns, run.trace_id, run.run_id)
     return {
         "first_seen": iso_time(seen.first_seen_ns),
         "first_seen_unix_nano": seen.first_seen_ns,
