@@ -6,9 +6,10 @@ are an upsert that keeps the minimum, so they commute: several processes (WAL mo
 timeout) and any number of backfills can write in any order and the answer is the earliest
 occurrence anyone has reported. Stdlib ``sqlite3`` only.
 
-Each process caches what it read, so a live pattern costs one small transaction the first
-time a process sees it and nothing afterwards (entries are re-read after ``ttl`` seconds, so a
-backfill run elsewhere shows up without a restart).
+:meth:`FirstSeenStore.observe` caches what it read, so a pattern costs one small transaction
+the first time a process sees it and nothing afterwards (entries are re-read after ``ttl``
+seconds, so a backfill run elsewhere shows up without a restart). Live warnings do not call it
+on the calling thread: :mod:`agentwrap.detect._live` does their I/O in a background thread.
 """
 
 from __future__ import annotations
