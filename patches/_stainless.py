@@ -85,13 +85,24 @@ def _begin(
     return start_call(request), endpoint, body
 
 
+_PLAIN_TYPES: set[type] = set()  # result types seen without http_response: models, streams
+
+
 def _is_raw_response(result: Any) -> bool:
     # with_raw_response / with_streaming_response hand back an API response object whose
     # parse() gives the model or the stream; a parsed model or a stream has no http_response.
     # The instance dict first: hasattr() on a pydantic model that lacks the attribute goes
     # through its __getattr__ and a raised AttributeError, which costs more than the rest.
-    found = "http_response" in getattr(result, "__dict__", ()) or hasattr(type(result), "http_response")
-    return found and callable(getattr(result, "parse", None))
+    # A type once seen without it (a ChatCompletion, a Stream) is not looked at again.
+    cls = type(result)
+    if cls in _PLAIN_TYPES:
+        return False
+    found = "http_response" in getattr(result, "__dict__", ()) or hasattr(cls, "http_response")
+    if not found:
+        if len(_PLAIN_TYPES) < 256:
+            _PLAIN_TYPES.add(cls)
+        return False
+    return callable(getattr(result, "parse", None))
 
 
 def _finish(call: Call, endpoint: Endpoint, result: Any) -> None:

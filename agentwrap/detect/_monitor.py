@@ -281,7 +281,8 @@ class Monitor:
             self._cross("max_tool_calls", self.tool_count, step, "next_call_refused", pending)
             for tool in tools:
                 self._tool_checks(tool, step, pending)
-        self._emit(pending)
+        if pending:
+            self._emit(pending)
 
     def _tool_checks(self, tool: ToolExecution, step: int, pending: Pending) -> None:
         key = (tool.name, tool.arguments_hash)
@@ -321,7 +322,8 @@ class Monitor:
                 fields = {"tool_name": tool.name, "streak": len(self.streak), "step": step}
                 fields["tools"] = sorted(set(self.streak))
                 pending.append(("tool.error_streak", fields, tool.span, None))
-        self._emit(pending)
+        if pending:
+            self._emit(pending)
 
     def on_close(self, exc: BaseException | None) -> None:
         """User detectors, then ``run.terminated`` (also kept for the summary record)."""
