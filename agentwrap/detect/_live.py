@@ -14,8 +14,9 @@ thread that does all of that file's I/O:
 
 A lookup is then a dictionary read under a lock. Only when a warning comes before the first
 load has finished (in the first milliseconds after ``instrument()``) does it wait for that
-load, at most :data:`FIRST_LOAD_WAIT_S`, once. If the file cannot be used, one warning is
-logged and ``first_seen`` is kept in memory for the process, as before.
+load, at most :data:`FIRST_LOAD_WAIT_S`, and only the first lookup of the process does. If
+the file cannot be used, one warning is logged and ``first_seen`` is kept in memory for the
+process, as before.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class LiveFirstSeen:
         self._idle = threading.Event()
         self._idle.set()
         self._failed = False
+        self._waited = False
         self._thread = threading.Thread(target=self._work, name="agentwrap-first-seen", daemon=True)
         self._thread.start()
 
@@ -72,7 +74,8 @@ class LiveFirstSeen:
         self, name: str, key: str, seen_ns: int, trace_id: str | None, run_id: str | None
     ) -> FirstSeen:
         """The pattern's first sighting, this one included; the sighting is queued for the file."""
-        if not self._loaded.is_set():
+        if not self._waited:  # once: a load held up by a locked file must not slow every warning
+            self._waited = True
             self._loaded.wait(FIRST_LOAD_WAIT_S)
         pattern = (name, key)
         now = time.monotonic()
