@@ -17,10 +17,11 @@ from typing import Any
 import wrapt
 from opentelemetry import context, trace
 from opentelemetry.trace import SpanKind
+from opentelemetry.util.types import AnyValue
 
 __all__ = ["install_spans_only"]
 
-_REQUEST = {
+_REQUEST: dict[str, AnyValue] = {
     "gen_ai.operation.name": "chat",
     "gen_ai.provider.name": "openai",
     "gen_ai.request.model": "gpt-4o-mini",
@@ -31,7 +32,7 @@ _REQUEST = {
     "agentwrap.prompt.version_hash": "sha256-" + "1" * 64,
     "openai.api.type": "chat_completions",
 }
-_RESPONSE = {
+_RESPONSE: dict[str, AnyValue] = {
     "gen_ai.response.id": "chatcmpl-1",
     "gen_ai.response.model": "gpt-4o-mini",
     "gen_ai.response.finish_reasons": ["tool_calls"],
@@ -42,7 +43,7 @@ _RESPONSE = {
     "openai.response.system_fingerprint": "fp_fake",
     "openai.response.service_tier": "default",
 }
-_TOOL = {
+_TOOL: dict[str, AnyValue] = {
     "gen_ai.operation.name": "execute_tool",
     "gen_ai.tool.name": "lookup_booking",
     "gen_ai.tool.call.id": "call_1",
