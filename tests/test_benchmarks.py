@@ -44,3 +44,12 @@ def test_overhead_harness_runs_and_writes_its_table(tmp_path: Path) -> None:
     assert rows["agentwrap"]["spans_per_call"] >= 2.0
     assert rows["agentwrap"]["tool_spans_per_call"] >= 0.9
     assert rows["bare"]["spans_per_call"] == 0
+
+
+def test_insitu_profiler_runs_and_times_the_hot_path() -> None:
+    command = [sys.executable, "-m", "benchmarks.insitu", "--calls", "30", "--top", "50"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    timed = {line.split()[-1] for line in done.stdout.splitlines()[1:]}
+    # The places every non-streaming chat call goes through were timed (calls > 0).
+    assert {"_stainless:_begin", "_call:Call.finish", "_run:Run._start_tool"} <= timed
