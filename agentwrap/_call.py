@@ -193,11 +193,17 @@ class Call:
         return result
 
     def on_first_chunk(self) -> None:
-        """Note the time of the first streamed chunk (time to first token)."""
+        """Note the time of the first streamed chunk (time to first token).
+
+        The attribute is set with the others when the call ends: one ``set_attributes`` instead
+        of a lock and a value check more while the chunks flow."""
         if self.first_chunk_ns is None:
             self.first_chunk_ns = time.time_ns()
+
+    def _add_time_to_first_chunk(self, attrs: dict[str, Any]) -> None:
+        if self.first_chunk_ns is not None:
             ttfc = (self.first_chunk_ns - self.started_ns) / 1e9
-            self.span.set_attribute(sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc)
+            attrs[sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttfc
 
     def finish(self, response: LLMResponse | None, *, completed: bool = True) -> None:
         """End the call with what the model answered (or what a stream added up to)."""
@@ -213,6 +219,7 @@ class Call:
         )
         if self.request.stream:
             attrs[sc.AGENTWRAP_STREAM_COMPLETED] = completed
+            self._add_time_to_first_chunk(attrs)
         if attrs:
             self.span.set_attributes(attrs)
         if self.run is not None:
@@ -227,7 +234,9 @@ class Call:
         self.ended = True
         end_ns = time.time_ns()
         error_type = type(exc).__qualname__
-        self.span.set_attribute(sc.ERROR_TYPE, error_type)
+        attrs: dict[str, Any] = {sc.ERROR_TYPE: error_type}
+        self._add_time_to_first_chunk(attrs)  # a stream that broke off after some chunks
+        self.span.set_attributes(attrs)
         # Only the class name: provider error messages can echo parts of an API key.
         self.span.set_status(Status(StatusCode.ERROR, error_type))
         if self.run is not None:

@@ -222,6 +222,8 @@ def test_server_error_mid_stream_marks_span(server, openai_client, captured):
     [span] = captured.spans
     assert span.status.status_code is StatusCode.ERROR
     assert _attrs(span)["error.type"] == type(info.value).__qualname__
+    # Chunks had arrived before the connection dropped: the time to the first one is kept.
+    assert 0 < _attrs(span)["gen_ai.response.time_to_first_chunk"] < (span.end_time - span.start_time) / 1e9
 
 
 def test_raw_response_is_traced_and_unchanged(server, openai_client, captured):
