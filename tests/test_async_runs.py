@@ -125,6 +125,25 @@ def test_an_exception_in_pool_work_reaches_the_caller_unchanged(server, openai_c
     assert raised.value is boom
 
 
+async def test_a_task_that_outlives_its_run_does_not_add_to_the_closed_run(
+    server, async_openai_client, captured
+):
+    go_on = asyncio.Event()
+
+    async def later() -> str:
+        await go_on.wait()
+        return await _aask(async_openai_client)
+
+    async with agentwrap.run(name="short") as run:
+        await _aask(async_openai_client)
+        task = asyncio.create_task(later())  # copies the context: the run is current in it
+    go_on.set()
+    assert await task == "ok"
+    assert run.summary["total_number_of_turns"] == 1
+    assert len(run.turns) == 1  # the closed run was not appended to
+    assert len(captured.spans_named("chat")) == 2  # the late call is still traced
+
+
 async def test_parallel_sub_agents_are_child_runs_counted_by_the_parent(
     server, async_openai_client, captured
 ):
