@@ -120,11 +120,7 @@ class Call:
     def __init__(self, telemetry: Telemetry, request: LLMRequest) -> None:
         self.request = request
         self.telemetry = telemetry
-        self.run: Run | None = current_run()
-        if self.run is not None and self.run.closed:
-            # Work a run started and that outlived it (a task, a pool task): its summary is out,
-            # so this call is not the run's; it is traced as a call outside any run.
-            self.run = None
+        self.run: Run | None = current_run()  # None for a run that has closed
         if self.run is None and telemetry.config.implicit_runs:
             self.run = implicit_run(telemetry, request)
         self.started_ns = time.time_ns()

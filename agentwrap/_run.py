@@ -53,8 +53,13 @@ def open_runs() -> list[Run]:
 
 
 def current_run() -> Run | None:
-    """The run the calling code is in, if any."""
-    return _current_run.get()
+    """The run the calling code is in, if any.
+
+    A run that has closed is no one's current run, even where work it started still holds it
+    in its context (a task or pool task that outlived it): its summary is already out.
+    """
+    run = _current_run.get()
+    return None if run is None or run.closed else run
 
 
 @contextlib.contextmanager
@@ -381,7 +386,7 @@ class RunScope:
         run = Run(get_telemetry(), name=name, release=release, attributes=attributes)
         if self.limits:
             guarded(run.monitor.set_limits, self.limits)
-        parent = _current_run.get()
+        parent = current_run()
         if parent is not None:
             parent.adopt(run)
         self.run = run
