@@ -180,21 +180,25 @@ class Monitor:
         if not request.counts_as_turn:
             return
         usage = response.usage if response is not None else None
-        # A flat tuple per call (LLMCallRecord's fields): built on every call, it costs less
-        # than the frozen record, and the cycle collector stops tracking a tuple of scalars.
-        # The records are only built for user detectors, at close (see records()).
+        input_tokens = usage.input_tokens if usage else None
+        output_tokens = usage.output_tokens if usage else None
+        reasons = tuple(response.finish_reasons) if response else ()
+        # A flat tuple per call, in _call_record's order: built on every call, it costs less
+        # than the frozen LLMCallRecord, and the cycle collector stops tracking a tuple of
+        # scalars. The records are only built for user detectors, at close (see records()).
         row = (
             call.span.get_span_context().span_id,
             (response.model if response else None) or request.model,
             call.started_ns,
             end_ns,
-            usage.input_tokens if usage else None,
-            usage.output_tokens if usage else None,
-            tuple(response.finish_reasons) if response else (),
+            input_tokens,
+            output_tokens,
+            reasons,
             error_type,
             request.input_hash,
             len(response.tool_calls) if response else 0,
         )
+        duration = max(end_ns - call.started_ns, 0) / 1e9
         pending: Pending = []
         span = call.span
         with self._lock:
@@ -203,7 +207,8 @@ class Monitor:
             if request.input_hash:
                 self._repeated_request(request.input_hash, error_type, step, pending, span)
             if response is not None and error_type is None and completed:
-                self._response_checks(step, row, request, response, pending, span)
+                counts = (input_tokens, output_tokens, reasons, duration)
+                self._response_checks(step, counts, request, response, pending, span)
         if pending:
             self._emit(pending)
 
@@ -223,13 +228,13 @@ class Monitor:
     def _response_checks(
         self,
         step: int,
-        row: tuple[Any, ...],
+        counts: tuple[int | None, int | None, tuple[str, ...], float],
         request: LLMRequest,
         response: LLMResponse,
         pending: Pending,
         span: Span,
     ) -> None:
-        input_tokens, output_tokens, finish_reasons = row[4], row[5], row[6]
+        input_tokens, output_tokens, finish_reasons, duration = counts
         reason = h.truncation_reason(finish_reasons) if finish_reasons else None
         if reason is not None:
             fields: dict[str, Any] = {"step": step, "finish_reason": reason}
@@ -240,7 +245,6 @@ class Monitor:
             fields = {"step": step, "finish_reason": finish_reasons[0] if finish_reasons else None}
             fields["output_tokens"] = output_tokens
             pending.append(("response.empty", fields, span, None))
-        duration = max(row[3] - row[2], 0) / 1e9
         # A call shorter than latency_min_seconds cannot be an outlier: skip the median.
         median = (
             h.latency_outlier(self.durations, duration, self.th)
