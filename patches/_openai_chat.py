@@ -347,12 +347,7 @@ class ChatStreamAccumulator:
                     content, tool_calls = delta.content, delta.tool_calls
                     if usage is not None:
                         self._usage = usage
-                    if reason:
-                        self._finish[0] = str(reason)
-                    if content:
-                        self._text.append(content)
-                    for call in tool_calls or ():
-                        self._add_tool_delta(call)
+                    self._keep(0, reason, content, tool_calls)
                     return
         except (AttributeError, TypeError):
             pass
@@ -363,17 +358,21 @@ class ChatStreamAccumulator:
         if usage is not None:
             self._usage = usage
         for choice in getattr(chunk, "choices", None) or ():
-            reason = getattr(choice, "finish_reason", None)
-            if reason:
-                self._finish[getattr(choice, "index", 0)] = str(reason)
-            delta = getattr(choice, "delta", None)
-            if delta is None or getattr(choice, "index", 0) != 0:
-                continue
-            content = getattr(delta, "content", None)
-            if content:
-                self._text.append(content)
-            for call in getattr(delta, "tool_calls", None) or ():
-                self._add_tool_delta(call)
+            index, delta = getattr(choice, "index", 0), getattr(choice, "delta", None)
+            content = getattr(delta, "content", None) if delta is not None else None
+            tool_calls = getattr(delta, "tool_calls", None) if delta is not None else None
+            self._keep(index, getattr(choice, "finish_reason", None), content, tool_calls)
+
+    def _keep(self, index: int, reason: Any, content: Any, tool_calls: Any) -> None:
+        # Every choice's finish reason; the text and tool calls of the first choice only.
+        if reason:
+            self._finish[index] = str(reason)
+        if index != 0:
+            return
+        if content:
+            self._text.append(content)
+        for call in tool_calls or ():
+            self._add_tool_delta(call)
 
     def _add_tool_delta(self, call: Any) -> None:
         slot = self._tools.setdefault(getattr(call, "index", 0), [None, None, []])
