@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 import agentwrap
-from agentwrap._report import Window, build_report, iso, parse_time
 from agentwrap.cli import _build_cli
+from agentwrap.cli._report import Window, build_report, iso, parse_time
 from agentwrap.demo import AIRLINE_SCRIPT, run_airline_agent
 from agentwrap.store import PostgresStore, SqliteStore, StoreSink, open_store
 
@@ -259,7 +259,7 @@ def test_long_imports_show_a_progress_bar_on_a_terminal(small_history_file):
 
     from rich.console import Console
 
-    from agentwrap._cli_data import import_file
+    from agentwrap.cli._data import import_file
 
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=100)

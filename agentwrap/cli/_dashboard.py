@@ -1,6 +1,6 @@
 """``agentwrap dashboard``: one self-contained HTML file over a run store.
 
-Everything is inline (CSS and SVG drawn here, see :mod:`agentwrap._svg`); the page loads
+Everything is inline (CSS and SVG drawn here, see :mod:`agentwrap.cli._svg`); the page loads
 nothing, so it works offline, from a file, as a CI artifact or an e-mail attachment.
 """
 
@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from html import escape
 from typing import Any
 
-from agentwrap import _svg
-from agentwrap._report import Window, build_report, iso
+from agentwrap.cli import _svg
+from agentwrap.cli._report import Window, build_report, iso
 from agentwrap.store import RunStore
 
 __all__ = ["build_dashboard", "run_waterfall"]

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from agentwrap._report import GROUP_COLUMNS, Window, build_report, parse_time
+from agentwrap.cli._report import GROUP_COLUMNS, Window, build_report, parse_time
 from agentwrap.store import RunStore, SqliteStore, WriteCounts, open_store
 from agentwrap.store._import import import_jsonl
 
@@ -202,7 +202,7 @@ def add_commands(cli: click.Group) -> None:
         until: str | None,
         run: str | None,
     ) -> None:
-        from agentwrap._dashboard import build_dashboard
+        from agentwrap.cli._dashboard import build_dashboard
 
         with _opened(store_target, from_file) as store:
             page = build_dashboard(store, _window(since, until), run=run)

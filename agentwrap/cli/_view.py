@@ -1,7 +1,7 @@
 """Reading runs back from a JSONL file: the trace tree of each run and its summary.
 
 Pure data work (no terminal code): :func:`load_runs` groups the file's records by trace and
-builds each trace's span tree; :mod:`agentwrap.cli` renders it.
+builds each trace's span tree; :mod:`agentwrap.cli._render` draws it.
 """
 
 from __future__ import annotations
