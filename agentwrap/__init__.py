@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 
+from agentwrap._version import __version__
+
 TYPE_CHECKING = False  # not typing's: importing typing alone costs milliseconds at start-up
 if TYPE_CHECKING:
     from typing import Any
@@ -25,8 +27,6 @@ if TYPE_CHECKING:
         register_detector,
         unregister_detector,
     )
-
-__version__ = "0.1.0"
 
 # The public names are imported on first use (PEP 562): ``import agentwrap`` itself costs next to
 # nothing, which is what the AGENTWRAP_AUTO_INSTRUMENT start-up hook needs (it runs in every

@@ -63,7 +63,6 @@ class Config:
     budget_mode: str = "observe"
     thresholds: Mapping[str, float] = field(default_factory=dict)
     store: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.budget_mode not in ("observe", "enforce"):

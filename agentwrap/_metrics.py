@@ -19,6 +19,7 @@ from opentelemetry import metrics
 from opentelemetry.metrics import _internal as _metrics_internal
 
 from agentwrap import _semconv as sc
+from agentwrap._version import __version__
 
 if TYPE_CHECKING:
     from agentwrap.records import LLMRequest, LLMResponse
@@ -55,7 +56,7 @@ class Metrics:
         # The API's stand-in while the app has set no MeterProvider: its instruments record
         # nothing until one is set, so per-call recording is skipped until then.
         self._unset_global = type(provider).__name__ == "_ProxyMeterProvider"
-        meter = provider.get_meter("agentwrap", "0.1.0")
+        meter = provider.get_meter("agentwrap", __version__)
         self.token_usage = _histogram(
             meter,
             "gen_ai.client.token.usage",

@@ -19,12 +19,11 @@ from agentwrap._config import Config, load_config
 from agentwrap._errors import guarded
 from agentwrap._metrics import Metrics
 from agentwrap._otel_export import logger_provider_from_env, meter_provider_from_env, shutdown_bounded
+from agentwrap._version import __version__
 from agentwrap.sinks import JsonlSink, JsonlSpanExporter, LoggingSink, Sink
 from agentwrap.sinks._otel_logs import OtelLogSink
 
 __all__ = ["Telemetry", "get_telemetry", "set_telemetry"]
-
-_VERSION = "0.1.0"
 
 
 class Telemetry:
@@ -56,7 +55,7 @@ class Telemetry:
         guarded(self._add_record_exports, config, logger_provider, provider)
         self._add_env_outputs()
         self.provider = provider
-        self.tracer = provider.get_tracer("agentwrap", _VERSION)
+        self.tracer = provider.get_tracer("agentwrap", __version__)
 
     def _add_env_outputs(self) -> None:
         # Span exporters from OTEL_* variables (our own provider only: an app that set its own

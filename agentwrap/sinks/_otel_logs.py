@@ -16,6 +16,7 @@ from opentelemetry import trace
 from opentelemetry._logs import LogRecord, SeverityNumber
 
 from agentwrap import _semconv as sc
+from agentwrap._version import __version__
 
 __all__ = ["EVENT_RUN_SUMMARY", "OtelLogSink", "log_attributes"]
 
@@ -62,7 +63,7 @@ class OtelLogSink:
     def __init__(self, logger_provider: Any, owned: bool = False) -> None:
         self.provider = logger_provider
         self.owned = owned
-        self._logger = logger_provider.get_logger("agentwrap", "0.1.0")
+        self._logger = logger_provider.get_logger("agentwrap", __version__)
 
     def emit(self, record: dict[str, Any]) -> None:
         """Turn one summary or event record into a log record (spans are not logs)."""
