@@ -506,3 +506,12 @@ def test_warm_loads_the_table_in_the_background() -> None:
     prices.warm()
     assert prices.available  # waits for the loading thread if it is still at work
     assert prices.version
+
+
+@table
+def test_the_pricing_benchmark_runs() -> None:
+    root = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-m", "benchmarks.cost", "--calls", "20"]
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "| fixed prices (openai gpt-4o-mini) |" in done.stdout  # numbers are never asserted
