@@ -515,3 +515,31 @@ def test_the_pricing_benchmark_runs() -> None:
     done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "| fixed prices (openai gpt-4o-mini) |" in done.stdout  # numbers are never asserted
+
+
+# -- a run's totals ------------------------------------------------------------------------------------
+
+
+def test_totals_add_tokens_and_cost_and_say_what_was_estimated_or_unpriced() -> None:
+    from agentwrap._cost_totals import CostTotals
+
+    totals = CostTotals()
+    assert totals.as_dict()["cost_usd"] is None  # nothing priced yet: no cost, not zero
+    totals.add(Usage(1_000, 200, cache_read_input_tokens=600, reasoning_output_tokens=50), Cost(0.004))
+    totals.add(
+        Usage(3_000, 100, cache_creation_input_tokens=1_000, estimated=True), Cost(0.001, estimated=True)
+    )
+    totals.add(Usage(500, 20), None)  # a model without a price
+    totals.add(None, Cost(0.0025, source="provider"))  # a proxy's cost, no usage
+    totals.add(None, None)  # a failed call
+    assert totals.as_dict() == {
+        "input_tokens": 4_500,
+        "output_tokens": 320,
+        "cache_read_input_tokens": 600,
+        "cache_creation_input_tokens": 1_000,
+        "reasoning_output_tokens": 50,
+        "total_tokens": 4_820,
+        "cost_usd": 0.0075,
+        "cost_usd_estimated": 0.001,
+        "unpriced_calls": 1,
+    }
