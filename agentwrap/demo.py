@@ -12,7 +12,15 @@ import json
 import time
 from typing import Any
 
-__all__ = ["AIRLINE_SCRIPT", "run_airline_agent", "search_flights"]
+__all__ = [
+    "AIRLINE_SCRIPT",
+    "FINAL_ANSWER",
+    "SYSTEM_PROMPT",
+    "TOOLS",
+    "USER_PROMPT",
+    "run_airline_agent",
+    "search_flights",
+]
 
 SYSTEM_PROMPT = "You are an airline booking assistant. Use the tools to find flights."
 USER_PROMPT = "Find me a flight from JFK to LAX tomorrow morning."

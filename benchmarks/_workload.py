@@ -20,8 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agentwrap.testing import Reply, ToolCall, Usage
-from agentwrap.testing._script import RecordedRequest
+from agentwrap.testing import RecordedRequest, Reply, ToolCall, Usage
 from agentwrap.testing._server import _ROUTES
 from agentwrap.testing._wire_common import IdSource
 

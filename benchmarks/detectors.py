@@ -31,8 +31,7 @@ from typing import Any
 
 import agentwrap
 from agentwrap.detect import EVENT_NAMES
-from agentwrap.testing import ErrorReply, FakeLLMServer, Reply, ToolCall, Usage
-from agentwrap.testing._capture import capture
+from agentwrap.testing import ErrorReply, FakeLLMServer, Reply, ToolCall, Usage, capture
 from agentwrap.testing.corpus import CORPUS, Trajectory, play
 
 NOTES = (

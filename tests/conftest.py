@@ -14,8 +14,7 @@ os.environ.setdefault("AGENTWRAP_RAISE_INTERNAL_ERRORS", "1")
 os.environ["XDG_DATA_HOME"] = __import__("tempfile").mkdtemp(prefix="agentwrap-tests-")
 
 import agentwrap._errors  # noqa: E402
-from agentwrap.testing import FakeLLMServer  # noqa: E402
-from agentwrap.testing._capture import Captured, capture  # noqa: E402
+from agentwrap.testing import Captured, FakeLLMServer, capture  # noqa: E402
 
 API_KEY = "sk-test-SECRET-4f9a2c"
 

@@ -34,8 +34,7 @@ from agentwrap.demo import (
     run_airline_agent,
     search_flights,
 )
-from agentwrap.testing import ErrorReply, Reply, ToolCall, Usage
-from agentwrap.testing._capture import capture
+from agentwrap.testing import ErrorReply, Reply, ToolCall, Usage, capture
 
 from .conftest import API_KEY
 

@@ -12,8 +12,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 import agentwrap
-from agentwrap.testing import Reply, ToolCall, Usage
-from agentwrap.testing._capture import capture
+from agentwrap.testing import Reply, ToolCall, Usage, capture
 
 from .conftest import API_KEY
 

@@ -15,8 +15,7 @@ import agentwrap
 from agentwrap.demo import AIRLINE_SCRIPT, run_airline_agent
 from agentwrap.detect import DetectorEvent, RunRecords, load_entry_point_detectors
 from agentwrap.detect.backfill import read_jsonl, runs_from_records
-from agentwrap.testing import Reply, ToolCall, Usage
-from agentwrap.testing._capture import capture
+from agentwrap.testing import Reply, ToolCall, Usage, capture
 
 
 @pytest.fixture

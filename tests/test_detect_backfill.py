@@ -13,8 +13,7 @@ from agentwrap.demo import AIRLINE_SCRIPT, run_airline_agent
 from agentwrap.detect import DetectorEvent, FirstSeenStore
 from agentwrap.detect.backfill import backfill, read_jsonl, runs_from_records
 from agentwrap.detect.store import MemoryFirstSeenStore
-from agentwrap.testing import Reply, Usage
-from agentwrap.testing._capture import capture
+from agentwrap.testing import Reply, Usage, capture
 
 
 def no_flights(run):

@@ -12,8 +12,7 @@ import agentwrap
 import agentwrap._errors
 from agentwrap._errors import AgentwrapError, DeliberateError, guarded
 from agentwrap.demo import AIRLINE_SCRIPT, run_airline_agent
-from agentwrap.testing import Reply, ToolCall, Usage
-from agentwrap.testing._capture import capture
+from agentwrap.testing import Reply, ToolCall, Usage, capture
 
 SEED_TERMINATION_FIELDS = (
     "termination_reason",

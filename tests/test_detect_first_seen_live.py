@@ -11,7 +11,7 @@ import agentwrap
 from agentwrap.demo import AIRLINE_SCRIPT, run_airline_agent
 from agentwrap.detect import _live
 from agentwrap.detect.store import FirstSeenStore
-from agentwrap.testing._capture import capture
+from agentwrap.testing import capture
 
 
 def _demo(server, openai_client, path):

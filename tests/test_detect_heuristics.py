@@ -8,8 +8,7 @@ import agentwrap
 from agentwrap.demo import AIRLINE_SCRIPT, run_airline_agent
 from agentwrap.detect import Thresholds, looks_like_error
 from agentwrap.detect.heuristics import latency_outlier, oscillation, prompt_growth, truncation_reason
-from agentwrap.testing import Reply, Usage
-from agentwrap.testing._capture import capture
+from agentwrap.testing import Reply, Usage, capture
 
 
 def _names(cap):

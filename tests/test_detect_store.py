@@ -18,7 +18,7 @@ from agentwrap.detect.store import (
     iso_time,
     open_store,
 )
-from agentwrap.testing._capture import capture
+from agentwrap.testing import capture
 
 
 def test_earliest_sighting_wins_across_two_instances_on_one_file(tmp_path):
@@ -81,7 +81,7 @@ DEMO_IN_A_PROCESS = textwrap.dedent(
     import openai, agentwrap
     from agentwrap.demo import AIRLINE_SCRIPT, run_airline_agent
     from agentwrap.testing import FakeLLMServer
-    from agentwrap.testing._capture import capture
+    from agentwrap.testing import capture
 
     with FakeLLMServer() as server, capture(store=sys.argv[1]) as cap:
         server.enqueue(*AIRLINE_SCRIPT())

@@ -11,8 +11,7 @@ import logging
 import pytest
 
 import agentwrap
-from agentwrap.testing import Reply, ToolCall, Usage
-from agentwrap.testing._capture import capture
+from agentwrap.testing import Reply, ToolCall, Usage, capture
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
@@ -81,7 +80,7 @@ def test_failing_sink_does_not_break_the_run(server, openai_client, fail_open):
         def close(self):
             raise OSError("still full")
 
-    from agentwrap.testing._capture import ListSink
+    from agentwrap.testing import ListSink
 
     good = ListSink()
     agentwrap.instrument(sinks=[BrokenSink(), good], log_summaries=False)

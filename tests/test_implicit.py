@@ -10,8 +10,7 @@ import openai
 import pytest
 
 import agentwrap
-from agentwrap.testing import Reply, ToolCall, Usage
-from agentwrap.testing._capture import Captured, capture
+from agentwrap.testing import Captured, Reply, ToolCall, Usage, capture
 from tests.conftest import API_KEY
 
 SYSTEM = {"role": "system", "content": "You are a careful agent."}  # shared by every conversation

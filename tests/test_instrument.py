@@ -23,7 +23,7 @@ def _originals():
 
 def test_uninstrument_restores_the_exact_original_methods(server, openai_client):
     before = _originals()
-    with agentwrap.testing._capture.capture() as cap:
+    with agentwrap.testing.capture() as cap:
         assert _originals()[0] is not before[0]
         openai_client.chat.completions.create(model="m", messages=MESSAGES)
         assert len(cap.spans) == 1
@@ -32,7 +32,7 @@ def test_uninstrument_restores_the_exact_original_methods(server, openai_client)
 
 
 def test_instrument_is_idempotent(server, openai_client):
-    with agentwrap.testing._capture.capture() as cap:
+    with agentwrap.testing.capture() as cap:
         provider = cap.provider
         sink = cap.sink
         for _ in range(3):
@@ -42,7 +42,7 @@ def test_instrument_is_idempotent(server, openai_client):
 
 
 def test_instrument_from_many_threads_patches_once(server, openai_client):
-    with agentwrap.testing._capture.capture() as cap:
+    with agentwrap.testing.capture() as cap:
         agentwrap.uninstrument()
         barrier = threading.Barrier(8)
 
@@ -173,9 +173,9 @@ def test_openai_version_is_in_supported_range():
 
 def test_reply_script_survives_reinstrument(server, openai_client):
     # instrument -> uninstrument -> instrument keeps exactly one wrapper layer.
-    with agentwrap.testing._capture.capture():
+    with agentwrap.testing.capture():
         pass
-    with agentwrap.testing._capture.capture() as cap:
+    with agentwrap.testing.capture() as cap:
         server.enqueue(Reply(text="again"))
         result = openai_client.chat.completions.create(model="m", messages=MESSAGES)
         assert result.choices[0].message.content == "again"

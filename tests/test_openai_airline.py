@@ -19,7 +19,7 @@ import pytest
 import agentwrap
 from agentwrap.demo import AIRLINE_SCRIPT, FINAL_ANSWER, SYSTEM_PROMPT, TOOLS, USER_PROMPT, search_flights
 from agentwrap.demo import run_airline_agent as chat_agent
-from agentwrap.testing._capture import capture
+from agentwrap.testing import capture
 
 from ._openai_compat import HAS_RESPONSES
 

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 import agentwrap
-from agentwrap.testing import Reply, ToolCall, Usage
-from agentwrap.testing._capture import capture
+from agentwrap.testing import Reply, ToolCall, Usage, capture
 
 from ._openai_compat import HAS_RESPONSES, chat_completions_helpers, requires_responses
 

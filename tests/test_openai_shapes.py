@@ -11,8 +11,7 @@ import pydantic
 import pytest
 
 import agentwrap
-from agentwrap.testing import ErrorReply, Reply, ToolCall, Usage
-from agentwrap.testing._capture import capture
+from agentwrap.testing import ErrorReply, Reply, ToolCall, Usage, capture
 
 from ._openai_compat import HAS_RESPONSES, attrs, chat_completions_helpers, requires_responses
 

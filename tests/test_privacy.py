@@ -7,8 +7,7 @@ import logging
 
 import agentwrap
 from agentwrap.demo import AIRLINE_SCRIPT, SYSTEM_PROMPT, USER_PROMPT, run_airline_agent
-from agentwrap.testing import ErrorReply
-from agentwrap.testing._capture import capture
+from agentwrap.testing import ErrorReply, capture
 
 from .conftest import API_KEY
 

@@ -11,8 +11,7 @@ import pytest
 
 import agentwrap
 from agentwrap.demo import AIRLINE_SCRIPT, FINAL_ANSWER, run_airline_agent
-from agentwrap.testing import Reply, ToolCall, Usage
-from agentwrap.testing._capture import capture
+from agentwrap.testing import Reply, ToolCall, Usage, capture
 
 from .conftest import API_KEY
 

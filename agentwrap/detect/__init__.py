@@ -74,12 +74,12 @@ from agentwrap.detect.store import FirstSeen, FirstSeenStore, default_store_path
 
 __all__ = [
     "BOUND_NAMES",
-    "ENTRY_POINT_GROUP",
-    "EVENT_NAMES",
     "Bounds",
     "BudgetExceeded",
     "Detector",
     "DetectorEvent",
+    "ENTRY_POINT_GROUP",
+    "EVENT_NAMES",
     "FirstSeen",
     "FirstSeenStore",
     "LLMCallRecord",

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from agentwrap.sinks._jsonl import JsonlSink, JsonlSpanExporter
+from agentwrap.sinks._list import ListSink
 from agentwrap.sinks._logging import LoggingSink
 
-__all__ = ["JsonlSink", "JsonlSpanExporter", "LoggingSink", "Sink"]
+__all__ = ["JsonlSink", "JsonlSpanExporter", "ListSink", "LoggingSink", "Sink"]
 
 
 class Sink(Protocol):

@@ -9,33 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from agentwrap.sinks import ListSink
+
 __all__ = ["Captured", "ListSink", "capture"]
 
 
 @dataclass
-class ListSink:
-    """A sink that keeps every record it is given."""
-
-    records: list[dict[str, Any]] = field(default_factory=list)
-
-    def emit(self, record: dict[str, Any]) -> None:
-        """Keep the record."""
-        self.records.append(record)
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-@dataclass
 class Captured:
-    """What was emitted while capturing."""
+    """What agentwrap emitted while :func:`capture` was active.
+
+    Attributes:
+        exporter: The in-memory exporter every finished span went to.
+        sink: The :class:`~agentwrap.sinks.ListSink` that received the summary and event records.
+        provider: The TracerProvider agentwrap was instrumented with.
+    """
 
     exporter: InMemorySpanExporter
     sink: ListSink
@@ -47,23 +41,23 @@ class Captured:
         return list(self.exporter.get_finished_spans())
 
     def spans_named(self, prefix: str) -> list[ReadableSpan]:
-        """Finished spans whose name starts with ``prefix``, in start order."""
+        """Finished spans whose name starts with ``prefix`` (``"chat"``, ...), in start order."""
         found = [s for s in self.spans if s.name.startswith(prefix)]
         return sorted(found, key=lambda s: s.start_time or 0)
 
     @property
     def records(self) -> list[dict[str, Any]]:
-        """Every record the sinks received (summaries and events)."""
+        """Every record the sinks received (``run.summary`` and ``event`` records), in order."""
         return list(self.sink.records)
 
     @property
     def summaries(self) -> list[dict[str, Any]]:
-        """The ``summarized_metadata`` objects of the runs that closed."""
+        """The ``summarized_metadata`` objects of the runs that closed (the seed's schema)."""
         return [r["summarized_metadata"] for r in self.sink.records if r.get("type") == "run.summary"]
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        """Warning event records."""
+        """Warning event records (``tool.repeated_calls``, ``run.limit_reached``, ...)."""
         return [r for r in self.sink.records if r.get("type") == "event"]
 
     def clear(self) -> None:
@@ -74,7 +68,22 @@ class Captured:
 
 @contextmanager
 def capture(**options: Any) -> Iterator[Captured]:
-    """Instrument with in-memory outputs; ``options`` go to ``agentwrap.instrument()``."""
+    """Instrument agentwrap with in-memory outputs for the ``with`` block, then uninstrument.
+
+    Spans go to an in-memory exporter on a TracerProvider of their own, and run summaries and
+    events to a :class:`~agentwrap.sinks.ListSink`; nothing is written anywhere else.
+    ``options`` go to :func:`agentwrap.instrument` (``capture_content=True``,
+    ``max_turns=3``, ...); ``log_summaries`` is off unless given.
+
+    Example:
+        >>> import agentwrap
+        >>> from agentwrap.testing import capture
+        >>> with capture() as captured:  # doctest: +SKIP
+        ...     with agentwrap.run(name="airline-agent"):
+        ...         run_my_agent(client)
+        >>> captured.summaries[0]["total_number_of_turns"]  # doctest: +SKIP
+        4
+    """
     import agentwrap
 
     exporter = InMemorySpanExporter()
