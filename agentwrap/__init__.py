@@ -49,10 +49,18 @@ _LAZY = {
 }
 
 
+# The names whose use can build the default Telemetry (a run opened before any instrument()):
+# the composition root is imported first, and registers the factory that wires that Telemetry
+# (see agentwrap._setup). instrument() and uninstrument() import it by themselves.
+_WIRED = ("run",)
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'agentwrap' has no attribute {name!r}")
+    if name in _WIRED:
+        from agentwrap import _setup  # noqa: F401 - imported for its registration
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -96,17 +96,9 @@ def instrument_now() -> None:
 
 
 def _instrument() -> None:
-    import wrapt
+    from agentwrap import _setup
 
-    from agentwrap import _exit, _instrument
-
-    with _instrument._lock:
-        for provider, (sdk_name, patch_module_name) in _instrument._providers().items():
-            _instrument._enabled.add(provider)
-            if sdk_name not in _instrument._hooked:
-                _instrument._hooked.add(sdk_name)
-                wrapt.register_post_import_hook(_instrument._hook_for(provider, patch_module_name), sdk_name)
-    _exit.install()
+    _setup.setup_auto()
 
 
 def _report() -> None:

@@ -1,12 +1,12 @@
 """Exit and SIGTERM: the summaries of open runs are written, and exit is not held up.
 
-At interpreter exit (``atexit``) and on SIGTERM, every open run (implicit runs first, then
-explicit ones whose ``with`` block will never finish) is closed, which writes its summary to
-the sinks, and the active Telemetry is shut down (buffered spans, metrics and log records
-flushed; the providers agentwrap owns register no exit handlers of their own). That work
-runs in a helper thread that is given :data:`BUDGET_S` seconds in all: an unreachable
-exporter, or a lock held by the interrupted code, can cost spans but never delays exit by
-more than that. A SIGTERM handler the program
+At interpreter exit (``atexit``) and on SIGTERM, the work the composition root installed is
+done: every open run (implicit runs first, then explicit ones whose ``with`` block will never
+finish) is closed, which writes its summary to the sinks, and the active Telemetry is shut
+down (buffered spans, metrics and log records flushed; the providers agentwrap owns register
+no exit handlers of their own). That work runs in a helper thread that is given
+:data:`BUDGET_S` seconds in all: an unreachable exporter, or a lock held by the interrupted
+code, can cost spans but never delays exit by more than that. A SIGTERM handler the program
 had is called afterwards; with the default disposition, the process then dies by the signal
 as it would have without agentwrap.
 """
@@ -17,6 +17,7 @@ import atexit
 import os
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -30,12 +31,18 @@ _lock = threading.Lock()
 _atexit_installed = False
 _previous_sigterm: Any = None
 _sigterm_installed = False
+_finish: Callable[[], object] | None = None  # the work to do at exit, from the composition root
 
 
-def install() -> None:
-    """Register the exit hook, and the SIGTERM handler when called from the main thread."""
-    global _atexit_installed, _sigterm_installed, _previous_sigterm
+def install(finish: Callable[[], object]) -> None:
+    """Have ``finish`` done at exit and on SIGTERM (the handler is set from the main thread only).
+
+    Args:
+        finish: Closes the open runs and shuts the active Telemetry down.
+    """
+    global _atexit_installed, _sigterm_installed, _previous_sigterm, _finish
     with _lock:
+        _finish = finish
         if not _atexit_installed:
             _atexit_installed = True
             atexit.register(finish_open_runs)
@@ -50,16 +57,9 @@ def install() -> None:
 
 
 def _close_and_flush() -> None:
-    from agentwrap import _telemetry
-    from agentwrap._implicit import close_implicit_runs
-    from agentwrap._run import open_runs
-
-    guarded(close_implicit_runs)
-    for run in open_runs():
-        guarded(run.close)
-    telemetry = _telemetry._active
-    if telemetry is not None:  # flush spans, metrics and log records; stop the exporters
-        guarded(telemetry.shutdown)
+    finish = _finish
+    if finish is not None:
+        guarded(finish)
 
 
 def finish_open_runs(budget_s: float = BUDGET_S) -> None:

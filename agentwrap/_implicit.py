@@ -332,19 +332,18 @@ class _Sweeper:
 
 
 _sweeper = _Sweeper()
-_TRACKER = "_agentwrap_implicit_tracker"  # the attribute of its Telemetry that holds a Tracker
 _trackers_lock = threading.Lock()
 _trackers: weakref.WeakSet[Tracker] = weakref.WeakSet()  # every live one, for exit
 
 
 def _tracker(telemetry: Telemetry) -> Tracker:
     # Kept on the Telemetry itself, so that both go away together after uninstrument().
-    tracker: Tracker | None = getattr(telemetry, _TRACKER, None)
+    tracker: Tracker | None = telemetry.implicit_tracker
     if tracker is None:
         with _trackers_lock:
-            tracker = getattr(telemetry, _TRACKER, None)
+            tracker = telemetry.implicit_tracker
             if tracker is None:
-                tracker = vars(telemetry)[_TRACKER] = Tracker(telemetry)
+                tracker = telemetry.implicit_tracker = Tracker(telemetry)
                 _trackers.add(tracker)
     return tracker
 
@@ -359,7 +358,7 @@ def implicit_run(telemetry: Telemetry, request: LLMRequest) -> Run | None:
 def close_implicit_runs(telemetry: Telemetry | None = None, shut: bool = False) -> None:
     """Close the open implicit runs of one Telemetry (or of all of them)."""
     with _trackers_lock:
-        own = getattr(telemetry, _TRACKER, None)
+        own: Tracker | None = telemetry.implicit_tracker if telemetry is not None else None
         trackers = list(_trackers) if telemetry is None else [own] if own is not None else []
     for tracker in trackers:
         tracker.close_all(shut)

@@ -30,7 +30,6 @@ from agentwrap._bounded import HeadTail
 from agentwrap._errors import guarded
 from agentwrap._hashing import canonical_json, parse_arguments, sha256_hex
 from agentwrap._telemetry import Telemetry, get_telemetry
-from agentwrap.detect._monitor import closed_monitor, new_monitor
 from agentwrap.records import LLMRequest, LLMResponse, ToolCallRequest, Usage
 
 __all__ = ["Run", "RunScope", "ToolExecution", "Turn", "current_run", "run", "running"]
@@ -134,6 +133,16 @@ def _split_usage(usage: Usage | None, parts: int) -> list[dict[str, int]]:
     return shares
 
 
+class _NoMonitor:
+    """A run's monitor when no observer factory built one, and once it closed: does nothing."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+
+_NO_MONITOR = _NoMonitor()
+
+
 class Run:
     """The accumulator of one agent run. Thread-safe: calls may come from several threads."""
 
@@ -186,7 +195,9 @@ class Run:
         self.root_context = trace.set_span_in_context(self.span)
         # run.terminated's fields once closed; the monitor runs bounds, heuristics, detectors.
         self.termination: dict[str, Any] | None = None
-        self.monitor = new_monitor(self)
+        # The first the observer factories build (the composition root registered them).
+        built = (guarded(factory, self) for factory in telemetry.observers)
+        self.monitor = next((m for m in built if m is not None), _NO_MONITOR)
         with _open_lock:
             _open_runs[self.run_id] = self
 
@@ -342,7 +353,9 @@ class Run:
             self.span.set_attribute(sc.ERROR_TYPE, type(exc).__qualname__)
             self.span.set_status(Status(StatusCode.ERROR, type(exc).__qualname__))
         self.span.end(end_time=self.ended_ns)
-        self.monitor = closed_monitor()  # breaks the run <-> monitor reference cycle
+        # A late call (a stream drained after the run closed) changes nothing, and the run and
+        # its monitor no longer reference each other: reference counting frees a closed run.
+        self.monitor = _NO_MONITOR
         return self.summary
 
     def _end_times(self) -> tuple[int, float]:
