@@ -50,11 +50,12 @@ def _run_once(
     in both runs, so that what differs between them is only the work agentwrap does.
     """
     from agentwrap.patches import openai as patch
-    from agentwrap.patches._stainless import _sync_wrapper
+    from agentwrap.patches._stainless import StainlessCalls
 
     import agentwrap
+    from agentwrap.provider import traced_sync
 
-    wrapper = _sync_wrapper(patch.route)
+    wrapper = traced_sync(StainlessCalls(patch.route))
     client = SimpleNamespace(base_url=http_module("openai").URL("http://bench.invalid/v1"))
 
     def stub(cast_to: object, opts: Any, **kw: object) -> object:

@@ -41,8 +41,7 @@ def per_chunk_us(chunks: int = 20000) -> float:
     import openai
     from agentwrap.patches._openai_chat import ChatCompletionsEndpoint
 
-    from agentwrap._call import start_call
-    from agentwrap._stream import SyncStreamProxy
+    from agentwrap.provider import SyncStreamProxy, start_call
 
     chunk = openai.types.chat.ChatCompletionChunk.model_validate(
         {
@@ -88,9 +87,10 @@ def direct_cost_us(
 
     import openai
     from agentwrap.patches import openai as patch
-    from agentwrap.patches._stainless import _sync_wrapper
+    from agentwrap.patches._stainless import StainlessCalls
 
     import agentwrap
+    from agentwrap.provider import traced_sync
     from benchmarks._workload import TURNS, canned_body, chat_messages, http_module, request_kwargs
 
     scenario = SCENARIOS["openai-chat-sync"]
@@ -104,7 +104,7 @@ def direct_cost_us(
         kwargs["messages"] = chat_messages(turns, j)
         texts.append(json.dumps(kwargs))
     client = SimpleNamespace(base_url=http_module("openai").URL("http://bench.invalid/v1"))
-    wrapper = _sync_wrapper(patch.route)
+    wrapper = traced_sync(StainlessCalls(patch.route))
 
     def stub(cast_to: object, options: Any, **kw: object) -> object:
         return answers[options.turn]

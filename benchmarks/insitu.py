@@ -36,8 +36,8 @@ __all__ = ["TIMED", "main"]
 
 # "module:Owner.attribute" or "module:function": the places timed.
 TIMED = [
-    "agentwrap.patches._stainless:_begin",
-    "agentwrap.patches._stainless:_on_result",
+    "agentwrap.patches._stainless:StainlessCalls.begin",
+    "agentwrap.patches._stainless:StainlessCalls.on_result",
     "agentwrap.patches._openai_chat:ChatCompletionsEndpoint.request",
     "agentwrap.patches._openai_chat:ChatCompletionsEndpoint.response",
     "agentwrap.patches._openai_chat:ChatStreamAccumulator.add",
@@ -57,8 +57,8 @@ TIMED = [
     "agentwrap._call:Call.deactivate",
     "agentwrap._call:Call.finish",
     "agentwrap._call:Call._record",
-    "agentwrap._stream:_StreamState.on_chunk",
-    "agentwrap._stream:_StreamState.finish",
+    "agentwrap.provider._stream:_StreamState.on_chunk",
+    "agentwrap.provider._stream:_StreamState.finish",
     "agentwrap._run:Run.__init__",
     "agentwrap._run:Run.on_request",
     "agentwrap._run:Run.on_response",

@@ -1,9 +1,11 @@
 """Provider patches: the only code that knows an SDK (installed as ``agentwrap.patches``).
 
-Each module here exposes ``NAME``, ``MODULE`` (the SDK's import name), ``SUPPORTED`` (the
-version range it is tested against), ``install(sdk_module) -> bool`` and ``uninstall()``.
-``PROVIDERS`` lists them for the core, which imports a patch module only once its SDK has
-been imported by the application.
+Each module registered here is a :class:`agentwrap.provider.PatchModule` (``SUPPORTED``,
+``install(sdk_module) -> bool``, ``uninstall()``; see the :mod:`agentwrap.provider` docstring
+for the whole contract of a new provider), and ``tests/test_patch_modules.py`` checks each one
+against it. ``PROVIDERS`` lists them for the core, which imports a patch module only once its
+SDK has been imported by the application. This file stays plain data: the start-up hook reads
+it before any SDK (or OpenTelemetry) is imported.
 """
 
 from __future__ import annotations

@@ -29,16 +29,15 @@ from typing import Any
 
 import wrapt
 
-from agentwrap.provider import AsyncStreamProxy, SyncStreamProxy, guarded
+from agentwrap.provider import Patches, end_stream, guarded
 
-__all__ = ["Target", "exit_exception", "patch_methods", "patch_methods_on_import", "unpatch_methods"]
+__all__ = ["Target", "exit_exception", "patch_methods", "patch_methods_on_import"]
 
 log = logging.getLogger("agentwrap")
 
 # (module, class, method, kind): kind is "close", "aclose", "exit" or "aexit".
 Target = tuple[str, str, str, str]
 
-_MISSING = object()
 _exit_exc: ContextVar[BaseException | None] = ContextVar("agentwrap_exit_exception", default=None)
 
 
@@ -48,9 +47,7 @@ def exit_exception() -> BaseException | None:
 
 
 def _end_raw_stream(helper: Any) -> None:
-    stream = getattr(helper, "_raw_stream", None)
-    if isinstance(stream, (SyncStreamProxy, AsyncStreamProxy)):
-        stream._self_end(_exit_exc.get())
+    end_stream(getattr(helper, "_raw_stream", None), _exit_exc.get())
 
 
 def _exception(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -108,53 +105,35 @@ def _find_class(module_name: str, class_name: str) -> Any:
     return getattr(module, class_name, None)
 
 
-def patch_methods(sdk: str, targets: Iterable[Target]) -> list[tuple[type, str, Any]]:
-    """Wrap each target method; returns what :func:`unpatch_methods` needs to undo it."""
-    done: list[tuple[type, str, Any]] = []
+def patch_methods(sdk: str, targets: Iterable[Target], patches: Patches) -> None:
+    """Wrap each target method into ``patches`` (one already wrapped there is left as it is)."""
     for module_name, class_name, method, kind in targets:
         cls = _find_class(module_name, class_name)
         if not isinstance(cls, type) or not callable(getattr(cls, method, None)):
             log.debug("agentwrap: %s has no %s.%s.%s; skipped", sdk, module_name, class_name, method)
-            continue
-        done.append((cls, method, vars(cls).get(method, _MISSING)))
-        wrapt.wrap_function_wrapper(cls, method, _WRAPPERS[kind])
-    return done
+        elif not patches.has(cls, method):  # a re-install registered an import hook too
+            patches.wrap(cls, method, _WRAPPERS[kind])
 
 
-def patch_methods_on_import(
-    sdk: str, targets: Iterable[Target], done: list[tuple[type, str, Any]], active: Callable[[], bool]
-) -> None:
-    """Like :func:`patch_methods` into ``done``, but a target whose module is not imported yet
-    is patched when it is first imported (the SDK's helper modules cost tens of milliseconds
-    to import, and many programs never use them), and only while ``active()`` holds.
+def patch_methods_on_import(sdk: str, targets: Iterable[Target], patches: Patches) -> None:
+    """Like :func:`patch_methods`, but a target whose module is not imported yet is patched
+    when it is first imported (the SDK's helper modules cost tens of milliseconds to import,
+    and many programs never use them), and only while ``patches`` holds anything (the SDK has
+    not been uninstrumented since).
     """
     by_module: dict[str, list[Target]] = {}
     for target in targets:
         by_module.setdefault(target[0], []).append(target)
     for module_name, group in by_module.items():
         if module_name in sys.modules:
-            done.extend(patch_methods(sdk, group))
+            patch_methods(sdk, group, patches)
         else:
-            wrapt.register_post_import_hook(_on_import(sdk, group, done, active), module_name)
+            wrapt.register_post_import_hook(_on_import(sdk, group, patches), module_name)
 
 
-def _on_import(
-    sdk: str, group: list[Target], done: list[tuple[type, str, Any]], active: Callable[[], bool]
-) -> Callable[[Any], None]:
+def _on_import(sdk: str, group: list[Target], patches: Patches) -> Callable[[Any], None]:
     def hook(module: Any) -> None:
-        if not active():  # uninstalled before the module was imported
-            return
-        patched = {(cls, method) for cls, method, _ in done}  # a re-install registered a hook too
-        todo = [t for t in group if (getattr(module, t[1], None), t[2]) not in patched]
-        done.extend(patch_methods(sdk, todo))
+        if patches:  # else uninstalled before the module was imported
+            patch_methods(sdk, group, patches)
 
     return lambda module: guarded(hook, module)
-
-
-def unpatch_methods(done: list[tuple[type, str, Any]]) -> None:
-    """Put back exactly what :func:`patch_methods` replaced (latest first)."""
-    for cls, method, original in reversed(done):
-        if original is _MISSING:
-            delattr(cls, method)
-        else:
-            setattr(cls, method, original)

@@ -3,11 +3,11 @@
 LiteLLM speaks some providers' HTTP APIs itself, and plenty of code posts to
 ``/v1/chat/completions`` with a bare HTTP client. ``Client.send`` / ``AsyncClient.send`` is
 where every request of both libraries passes (``post()``, ``request()``, ``stream()``), so it is
-wrapped per class. A request is traced when it is a POST to a known LLM API path (the OpenAI
-and Anthropic routes of the SDK patches) with a JSON body, and when no SDK call of ours is in
-progress and the request is not an SDK's (the openai and anthropic SDKs send through
-httpx/httpx2 themselves and mark their requests with ``X-Stainless-*`` headers; their calls
-are traced at the SDK's request layer), so nothing is traced twice.
+wrapped per class. A request is traced when it is a POST with a JSON body to the path of an
+API that a registered patch module recognises (a :class:`~agentwrap.provider.WireFormat`:
+the openai and anthropic patches' routes), and when no SDK call of ours is in progress and
+that provider's own SDK did not send it (the SDKs send through httpx/httpx2 themselves, and
+their calls are traced at the SDK's layer), so nothing is traced twice.
 
 The JSON response, or for ``stream=True`` the SSE events as the caller reads them, go through
 the same endpoint translators as the SDK patches; parsed JSON objects can be read by attribute,
@@ -16,36 +16,58 @@ which is all the translators ask of an SDK object.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 from typing import Any
 
-import wrapt
+from agentwrap.provider import (
+    Call,
+    Endpoint,
+    LLMRequest,
+    Patches,
+    WireFormat,
+    guarded,
+    in_traced_call,
+    traced_async,
+    traced_sync,
+)
 
-from agentwrap.provider import Call, guarded, in_traced_call, start_call
-
-from ._stainless import Endpoint
-
-__all__ = ["HTTPStatusError", "patch_http_module", "route", "unpatch_http_module"]
+__all__ = ["HTTPStatusError", "HttpClientPatch", "route"]
 
 
 class HTTPStatusError(Exception):
     """What a raw HTTP call that got an error status is recorded as (never raised)."""
 
 
+_wire_formats: list[WireFormat] = []
+
+
+def _registered_wire_formats() -> list[WireFormat]:
+    # The registered patch modules that know their API's paths, in registration order. They
+    # import no SDK, so importing them all (once, at the first request) costs little.
+    if not _wire_formats:
+        from . import PROVIDERS
+
+        modules = [importlib.import_module(patch) for _, patch in PROVIDERS.values()]
+        _wire_formats.extend(module for module in modules if isinstance(module, WireFormat))
+    return _wire_formats
+
+
+def _route(method: str, path: str) -> tuple[WireFormat, Endpoint] | None:
+    for wire in _registered_wire_formats():
+        endpoint = wire.route(method, path)
+        if endpoint is not None:
+            return wire, endpoint
+    return None
+
+
 def route(method: str, path: str) -> Endpoint | None:
     """The endpoint of an LLM API request, by method and URL path (None: not an LLM call)."""
-    from . import anthropic, openai
-
-    return openai.route(method, path) or anthropic.route(method, path)
-
-
-def _from_an_sdk(headers: Any) -> bool:
-    # The Stainless SDKs (openai, anthropic) mark their requests: such a call is the SDK
-    # layer's to trace, or to leave alone when that SDK version is not supported.
-    return any(str(name).lower().startswith("x-stainless-") for name in headers.keys())
+    found = _route(method, path)
+    return None if found is None else found[1]
 
 
 class _Parsed(dict):  # type: ignore[type-arg]
@@ -63,24 +85,6 @@ _DICT_NAMES = frozenset(dir(dict))  # keys named like dict's methods (items, get
 
 def _namespace(raw: bytes | str) -> Any:
     return json.loads(raw, object_hook=_Parsed)
-
-
-def _begin(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Call, Endpoint, dict[str, Any]] | None:
-    request = args[0] if args else kwargs.get("request")
-    if request is None or str(request.method).upper() != "POST" or in_traced_call():
-        return None
-    endpoint = route("POST", str(request.url.path))
-    if endpoint is None:
-        return None
-    if "json" not in request.headers.get("content-type", "") or _from_an_sdk(request.headers):
-        return None
-    body = json.loads(request.content)  # a streamed upload raises here: not traced
-    if not isinstance(body, dict):
-        return None
-    llm_request = endpoint.request(body, bool(body.get("stream")))
-    llm_request.server_address = request.url.host or None
-    llm_request.server_port = request.url.port or (443 if request.url.scheme == "https" else 80)
-    return start_call(llm_request), endpoint, body
 
 
 class _BodyReader:
@@ -178,56 +182,68 @@ def _tee_class(response: Any, is_async: bool) -> type:
     return _tee_classes[key]
 
 
-def _after_send(
-    call: Call, endpoint: Endpoint, body: dict[str, Any], response: Any, streamed: bool, is_async: bool
-) -> None:
-    if response.status_code >= 400:  # the status is all a failed call needs; body left unread
-        call.fail(HTTPStatusError(f"HTTP {response.status_code}"))
-    elif not streamed:  # send() read the whole body
-        call.finish(guarded(endpoint.response, _namespace(response.content)))
-    else:  # the caller reads the body later: see it as it goes by
-        sse = "text/event-stream" in response.headers.get("content-type", "")
-        reader = _BodyReader(call, endpoint, body, sse)
-        response.stream = _tee_class(response, is_async)(response.stream, reader)
+_Sent = tuple[Endpoint, dict[str, Any], bool]  # the endpoint, the JSON body, send(stream=...)
 
 
-def _sync_send(
-    wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    started = guarded(_begin, args, kwargs)
-    if started is None:
-        return wrapped(*args, **kwargs)
-    call, endpoint, body = started
-    response = call.invoke(wrapped, args, kwargs)
-    guarded(_after_send, call, endpoint, body, response, bool(kwargs.get("stream")), False)
-    return response
+def _server(url: Any) -> tuple[str | None, int]:
+    return url.host or None, url.port or (443 if url.scheme == "https" else 80)
 
 
-async def _async_send(
-    wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    started = guarded(_begin, args, kwargs)
-    if started is None:
-        return await wrapped(*args, **kwargs)
-    call, endpoint, body = started
-    response = await call.ainvoke(wrapped, args, kwargs)
-    guarded(_after_send, call, endpoint, body, response, bool(kwargs.get("stream")), True)
-    return response
+class _SendCalls:
+    """The generic wrapper's hooks for ``Client.send(request, *, stream=False, ...)``."""
+
+    __slots__ = ()
+
+    def begin(
+        self, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[LLMRequest, _Sent] | None:
+        """The request of a POST to a known LLM API path that no SDK of ours sends, else None."""
+        request = args[0] if args else kwargs.get("request")
+        if request is None or str(request.method).upper() != "POST" or in_traced_call():
+            return None
+        found = _route("POST", str(request.url.path))
+        if found is None:
+            return None
+        wire, endpoint = found
+        if "json" not in request.headers.get("content-type", "") or wire.sent_by_sdk(request.headers):
+            return None  # the SDK's call is its patch's to trace, or to leave alone when unsupported
+        body = json.loads(request.content)  # a streamed upload raises here: not traced
+        if not isinstance(body, dict):
+            return None
+        llm_request = endpoint.request(body, bool(body.get("stream")))
+        llm_request.server_address, llm_request.server_port = _server(request.url)
+        return llm_request, (endpoint, body, bool(kwargs.get("stream")))
+
+    def on_result(self, call: Call, sent: _Sent, response: Any, is_async: bool) -> Any:
+        """End the call now (status, JSON body) or as the caller reads the body; hand back the response."""
+        endpoint, body, streamed = sent
+        if response.status_code >= 400:  # the status is all a failed call needs; body left unread
+            call.fail(HTTPStatusError(f"HTTP {response.status_code}"))
+        elif not streamed:  # send() read the whole body
+            call.finish(guarded(endpoint.response, _namespace(response.content)))
+        else:  # the caller reads the body later: see it as it goes by
+            sse = "text/event-stream" in response.headers.get("content-type", "")
+            reader = _BodyReader(call, endpoint, body, sse)
+            response.stream = _tee_class(response, is_async)(response.stream, reader)
+        return response
 
 
-def patch_http_module(module: ModuleType) -> dict[type, Any]:
-    """Wrap ``send`` of the module's ``Client`` and ``AsyncClient``; returns the originals."""
-    originals: dict[type, Any] = {}
-    for class_name, wrapper in (("Client", _sync_send), ("AsyncClient", _async_send)):
-        cls = getattr(module, class_name, None)
-        if cls is None or "send" not in vars(cls):
-            continue
-        originals[cls] = vars(cls)["send"]
-        wrapt.wrap_function_wrapper(cls, "send", wrapper)
-    return originals
+class HttpClientPatch:
+    """``install`` / ``uninstall`` of a patch module for an HTTP library shaped like httpx."""
 
+    def __init__(self) -> None:
+        self._patches = Patches()
+        self._hooks = _SendCalls()
 
-def unpatch_http_module(originals: dict[type, Any]) -> None:
-    """Put back what :func:`patch_http_module` replaced."""
-    for cls, original in originals.items():
-        setattr(cls, "send", original)  # noqa: B010 - the attribute named, as patched
+    def install(self, module: ModuleType) -> bool:
+        """Wrap ``send`` of the module's ``Client`` and ``AsyncClient``; True if anything was wrapped."""
+        if not self._patches:
+            for class_name, traced in (("Client", traced_sync), ("AsyncClient", traced_async)):
+                cls = getattr(module, class_name, None)
+                if cls is not None and "send" in vars(cls):
+                    self._patches.wrap(cls, "send", traced(self._hooks))
+        return bool(self._patches)
+
+    def uninstall(self) -> None:
+        """Restore the original ``send`` methods."""
+        self._patches.restore()

@@ -14,7 +14,7 @@ from typing import Any
 
 import wrapt
 
-from agentwrap.provider import AsyncStreamProxy, Call, SyncStreamProxy, guarded
+from agentwrap.provider import Call, Endpoint, end_stream, guarded, wrap_stream
 
 from ._closing import exit_exception
 
@@ -24,17 +24,15 @@ __all__ = ["wrap_raw_response"]
 class _RawState:
     __slots__ = ("call", "endpoint", "body", "is_async", "stream_proxy")
 
-    def __init__(self, call: Call, endpoint: Any, body: dict[str, Any], is_async: bool) -> None:
+    def __init__(self, call: Call, endpoint: Endpoint, body: dict[str, Any], is_async: bool) -> None:
         self.call, self.endpoint, self.body, self.is_async = call, endpoint, body, is_async
         self.stream_proxy: Any = None
 
     def on_parsed(self, parsed: Any) -> Any:
         if self.call.request.stream:
             if self.stream_proxy is None or self.stream_proxy.__wrapped__ is not parsed:
-                proxy = AsyncStreamProxy if self.is_async else SyncStreamProxy
-                self.stream_proxy = proxy(
-                    parsed, self.call, self.endpoint.accumulator(self.call.request, self.body)
-                )
+                accumulator = self.endpoint.accumulator(self.call.request, self.body)
+                self.stream_proxy = wrap_stream(parsed, self.call, accumulator, self.is_async)
             return self.stream_proxy
         if not self.call.ended:
             self.call.finish(guarded(self.endpoint.response, parsed))
@@ -48,7 +46,7 @@ class _RawState:
         # Closing the response (``with_streaming_response``'s ``with`` exit does) also ends a
         # stream parsed from it: the stream can deliver nothing more.
         if self.stream_proxy is not None:
-            self.stream_proxy._self_end(exc)
+            end_stream(self.stream_proxy, exc)
         elif exc is not None and not isinstance(exc, GeneratorExit):
             self.call.fail(exc)
         else:
@@ -94,7 +92,9 @@ class _AsyncRawResponseProxy(_RawResponseProxy):
             guarded(self._self_state.on_close, exit_exception())
 
 
-def wrap_raw_response(response: Any, call: Call, endpoint: Any, body: dict[str, Any], is_async: bool) -> Any:
+def wrap_raw_response(
+    response: Any, call: Call, endpoint: Endpoint, body: dict[str, Any], is_async: bool
+) -> Any:
     """Wrap a raw response so that its parse() result is traced."""
     state = _RawState(call, endpoint, body, is_async)
     async_parse = inspect.iscoroutinefunction(getattr(type(response), "parse", None))

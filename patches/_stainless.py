@@ -6,52 +6,36 @@ in their ``_base_client`` module: ``create``, ``parse``, the ``stream()`` helper
 directly (LiteLLM) all arrive there, with the final JSON body in ``options.json_data`` and
 retries inside. Wrapping that one method per class (not per instance, so clients copied with
 ``with_options`` are covered) gives one span per logical call, retries included, for every
-call shape. The provider module supplies a router from the URL to an :class:`Endpoint` that
-knows the wire format.
+call shape. The provider module supplies a router from the URL to an endpoint that knows the
+wire format; what is Stainless here is where the request is found (``options``), the raw
+responses (see :mod:`._raw`), and the ``X-Stainless-*`` headers the SDKs send.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
-from typing import Any, Protocol
-
-import wrapt
+from typing import Any
 
 from agentwrap.provider import (
-    AsyncStreamProxy,
     Call,
+    EndpointCalls,
+    Exchange,
     LLMRequest,
-    LLMResponse,
-    StreamAccumulator,
-    SyncStreamProxy,
-    guarded,
-    start_call,
+    Patches,
+    Router,
+    sdk_supported,
+    traced_async,
+    traced_sync,
 )
 
-__all__ = ["Endpoint", "ProviderOf", "Router", "patch_client_classes", "unpatch_client_classes"]
+from ._raw import wrap_raw_response
 
+__all__ = ["ProviderOf", "StainlessCalls", "install_stainless_sdk", "sent_by_stainless_sdk"]
 
-class Endpoint(Protocol):
-    """How one API endpoint's JSON turns into records."""
+log = logging.getLogger("agentwrap")
 
-    def request(self, body: dict[str, Any], stream: bool) -> LLMRequest:
-        """The neutral request for a JSON body."""
-
-    def response(self, result: Any) -> LLMResponse:
-        """The neutral response for the SDK's parsed result object."""
-
-    def accumulator(self, request: LLMRequest, body: dict[str, Any]) -> StreamAccumulator:
-        """A fresh accumulator for a stream of this endpoint."""
-
-
-Router = Callable[[str, str], "Endpoint | None"]
 ProviderOf = Callable[[Any], "str | None"]
-
-
-def _options(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    return args[1] if len(args) > 1 else kwargs.get("options")
 
 
 def _server(client: Any) -> tuple[str | None, int | None]:
@@ -61,28 +45,6 @@ def _server(client: Any) -> tuple[str | None, int | None]:
         return None, None
     port = getattr(url, "port", None) or (443 if getattr(url, "scheme", "https") == "https" else 80)
     return host, port
-
-
-def _begin(
-    router: Router,
-    client: Any,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    provider_of: ProviderOf | None = None,
-) -> tuple[Call, Endpoint, dict[str, Any]] | None:
-    options = _options(args, kwargs)
-    endpoint = router(str(getattr(options, "method", "")), str(getattr(options, "url", "")))
-    body = getattr(options, "json_data", None)
-    if endpoint is None or not isinstance(body, dict):
-        return None
-    extra = getattr(options, "extra_json", None)
-    if isinstance(extra, dict) and extra:  # extra_body=...: the SDK merges it into what it sends
-        body = {**body, **extra}
-    request = endpoint.request(body, bool(kwargs.get("stream", False)))
-    request.server_address, request.server_port = _server(client)
-    if provider_of is not None:  # e.g. AzureOpenAI: same wire format, another provider
-        request.provider = provider_of(client) or request.provider
-    return start_call(request), endpoint, body
 
 
 _PLAIN_TYPES: set[type] = set()  # result types seen without http_response: models, streams
@@ -105,114 +67,69 @@ def _is_raw_response(result: Any) -> bool:
     return callable(getattr(result, "parse", None))
 
 
-def _finish(call: Call, endpoint: Endpoint, result: Any) -> None:
-    call.finish(guarded(endpoint.response, result))
-
-
-def _on_result(call: Call, endpoint: Endpoint, body: dict[str, Any], result: Any, is_async: bool) -> Any:
-    if _is_raw_response(result):
-        from ._raw import wrap_raw_response
-
-        return wrap_raw_response(result, call, endpoint, body, is_async)
-    if call.request.stream:
-        proxy = AsyncStreamProxy if is_async else SyncStreamProxy
-        return proxy(result, call, endpoint.accumulator(call.request, body))
-    _finish(call, endpoint, result)
-    return result
-
-
-def _sync_wrapper(router: Router, provider_of: ProviderOf | None = None) -> Callable[..., Any]:
-    def wrapper(
-        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        started = guarded(_begin, router, instance, args, kwargs, provider_of)
-        if started is None:
-            return wrapped(*args, **kwargs)
-        call, endpoint, body = started
-        result = call.invoke(wrapped, args, kwargs)
-        handed = guarded(_on_result, call, endpoint, body, result, False)
-        if handed is None:  # our handling failed: end the span, give back the SDK's object
-            guarded(call.finish, None)
-            return result
-        return handed
-
-    return wrapper
-
-
-def _async_wrapper(router: Router, provider_of: ProviderOf | None = None) -> Callable[..., Any]:
-    async def wrapper(
-        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        started = guarded(_begin, router, instance, args, kwargs, provider_of)
-        if started is None:
-            return await wrapped(*args, **kwargs)
-        call, endpoint, body = started
-        result = await call.ainvoke(wrapped, args, kwargs)
-        handed = guarded(_on_result, call, endpoint, body, result, True)
-        if handed is None:
-            guarded(call.finish, None)
-            return result
-        return handed
-
-    return wrapper
-
-
-def patch_client_classes(
-    base_client: Any, router: Router, provider_of: ProviderOf | None = None
-) -> dict[type, Any]:
-    """Wrap ``request`` on the SDK's sync and async client classes.
+class StainlessCalls(EndpointCalls):
+    """The generic wrapper's hooks for ``request(cast_to, options, *, stream, ...)``.
 
     ``provider_of(client)``, if given, names the provider for clients that speak the SDK's
     wire format to another provider (``None``: the endpoint's own).
-
-    Returns the original class attributes, for :func:`unpatch_client_classes`.
     """
-    originals: dict[type, Any] = {}
-    for class_name, make in (("SyncAPIClient", _sync_wrapper), ("AsyncAPIClient", _async_wrapper)):
-        cls = getattr(base_client, class_name, None)
-        if cls is None or "request" not in vars(cls):
-            continue
-        originals[cls] = vars(cls)["request"]
-        wrapt.wrap_function_wrapper(cls, "request", make(router, provider_of))
-    return originals
 
+    __slots__ = ("router", "provider_of")
 
-def unpatch_client_classes(originals: dict[type, Any]) -> None:
-    """Put back exactly the attributes :func:`patch_client_classes` replaced."""
-    for cls, original in originals.items():
-        setattr(cls, "request", original)  # noqa: B010 - the class is only known at run time
+    def __init__(self, router: Router, provider_of: ProviderOf | None = None) -> None:
+        self.router, self.provider_of = router, provider_of
 
+    def begin(
+        self, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[LLMRequest, Exchange] | None:
+        """The request in ``options`` (the body the SDK sends), or None for an untraced URL."""
+        options = args[1] if len(args) > 1 else kwargs.get("options")
+        endpoint = self.router(str(getattr(options, "method", "")), str(getattr(options, "url", "")))
+        body = getattr(options, "json_data", None)
+        if endpoint is None or not isinstance(body, dict):
+            return None
+        extra = getattr(options, "extra_json", None)
+        if isinstance(extra, dict) and extra:  # extra_body=...: the SDK merges it into what it sends
+            body = {**body, **extra}
+        request = endpoint.request(body, bool(kwargs.get("stream", False)))
+        request.server_address, request.server_port = _server(client)
+        if self.provider_of is not None:  # e.g. AzureOpenAI: same wire format, another provider
+            request.provider = self.provider_of(client) or request.provider
+        return request, (endpoint, body)
 
-log = logging.getLogger("agentwrap")
-
-
-def _release(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:3])
-
-
-def version_supported(version: str, supported: str) -> bool:
-    """Whether ``version`` is in ``supported`` (``">=X.Y"``); an unreadable version is given a try."""
-    found = _release(version)
-    return not found or found >= _release(supported)
+    def on_result(self, call: Call, exchange: Exchange, result: Any, is_async: bool) -> Any:
+        """A raw response is handed back wrapped (its ``parse()`` ends the call); else as any endpoint."""
+        if _is_raw_response(result):
+            endpoint, body = exchange
+            return wrap_raw_response(result, call, endpoint, body, is_async)
+        return EndpointCalls.on_result(self, call, exchange, result, is_async)
 
 
 def install_stainless_sdk(
-    module: Any, name: str, supported: str, router: Router, provider_of: ProviderOf | None = None
-) -> dict[type, Any]:
-    """Check an SDK's version and patch its client classes; the originals, empty if not patched.
+    module: Any, name: str, supported: str, hooks: StainlessCalls, patches: Patches
+) -> bool:
+    """Check an SDK's version and wrap ``request`` of its client classes into ``patches``.
 
     An SDK older than ``supported`` is left alone with one warning; one whose layout we do not
     recognise (no ``_base_client``, no ``request``) with one debug line. Never raises for that.
+    Returns whether anything was patched.
     """
-    version = str(getattr(module, "__version__", "?"))
-    if not version_supported(version, supported):
-        log.warning("agentwrap: %s %s is not supported (%s); not instrumented", name, version, supported)
-        return {}
+    if not sdk_supported(module, name, supported):
+        return False
     base_client = getattr(module, "_base_client", None)
     if base_client is None:
+        version = getattr(module, "__version__", "?")
         log.debug("agentwrap: %s %s has no _base_client; not instrumented", name, version)
-        return {}
-    originals = patch_client_classes(base_client, router, provider_of)
-    if not originals:
+        return False
+    for class_name, traced in (("SyncAPIClient", traced_sync), ("AsyncAPIClient", traced_async)):
+        cls = getattr(base_client, class_name, None)
+        if cls is not None and "request" in vars(cls):
+            patches.wrap(cls, "request", traced(hooks))
+    if not patches:
         log.debug("agentwrap: %s client classes have no request(); not instrumented", name)
-    return originals
+    return bool(patches)
+
+
+def sent_by_stainless_sdk(headers: Any) -> bool:
+    """Whether a request carries the ``X-Stainless-*`` headers the openai and anthropic SDKs send."""
+    return any(str(name).lower().startswith("x-stainless-") for name in headers.keys())

@@ -21,7 +21,8 @@ Three small extras, each skipped with one debug line when the SDK version lacks 
   traces, agentwrap's span *stands in* for the SDK's: the SDK is handed a non-recording span
   that carries agentwrap's span context, so it emits no span of its own, records no second
   set of token counts, and still propagates trace context (the ``traceparent`` it sends names
-  agentwrap's span) exactly as its ``propagation`` option says. Calls agentwrap does not trace
+  agentwrap's span) exactly as its ``propagation`` option says (see
+  :func:`agentwrap.provider.stand_in_span`). Calls agentwrap does not trace
   (``count_tokens``, batches, files, models, sessions) keep the SDK's spans untouched, and so
   does every call while agentwrap is not instrumented. Detection is per call and per client:
   the SDK asks for a span only when that client's tracing is on. The beta tool runner's own
@@ -41,21 +42,16 @@ from __future__ import annotations
 
 import importlib
 import logging
-from contextvars import ContextVar
 from typing import Any
 
-import wrapt
-from opentelemetry import trace
-
-from agentwrap.provider import AsyncStreamProxy, SyncStreamProxy, guarded
+from agentwrap.provider import Endpoint, Patches, StreamProxy, guarded, stand_in_span, version_supported
 
 from ._anthropic_messages import MessagesEndpoint
-from ._stainless import Endpoint, install_stainless_sdk, unpatch_client_classes, version_supported
+from ._stainless import StainlessCalls, install_stainless_sdk
+from ._stainless import sent_by_stainless_sdk as sent_by_sdk
 
-__all__ = ["MODULE", "NAME", "SUPPORTED", "install", "route", "supported", "uninstall"]
+__all__ = ["SUPPORTED", "install", "route", "sent_by_sdk", "supported", "uninstall"]
 
-NAME = "anthropic"
-MODULE = "anthropic"
 SUPPORTED = ">=0.43"
 
 log = logging.getLogger("agentwrap")
@@ -64,12 +60,8 @@ ROUTES: dict[str, Endpoint] = {
     "/v1/messages": MessagesEndpoint(),
 }
 
-# (owner, attribute name, original attribute) for everything patched beyond ``request``.
-_extras: list[tuple[Any, str, Any]] = []
-_originals: dict[type, Any] = {}
+_patches = Patches()
 
-# The span that was current when an instrumented ``request()`` began (unset outside one).
-_span_before_request: ContextVar[Any] = ContextVar("agentwrap_anthropic_span_before_request")
 # Clients of Claude on a cloud platform, by class name -> gen_ai.provider.name (GENAI-SEMCONV §2).
 _PLATFORMS = {
     "AnthropicBedrock": "aws.bedrock",
@@ -108,36 +100,12 @@ def _provider_of(client: Any) -> str | None:
 # -- the SDK's own spans --------------------------------------------------------------------
 
 
-def _mark_sync(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    token = _span_before_request.set(trace.get_current_span())
-    try:
-        return wrapped(*args, **kwargs)
-    finally:
-        _span_before_request.reset(token)
-
-
-async def _mark_async(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    token = _span_before_request.set(trace.get_current_span())
-    try:
-        return await wrapped(*args, **kwargs)
-    finally:
-        _span_before_request.reset(token)
-
-
 def _stand_in_span(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """A non-recording span with agentwrap's context when agentwrap traces this call, else None.
-
-    Our request wrapper makes the call's span current only for a call it traces, so a current
-    span other than the one current when ``request()`` began is ours.
-    """
-    before = _span_before_request.get(None)
-    current = trace.get_current_span()
-    if before is None or current is before or not current.get_span_context().is_valid:
-        return None
+    """A non-recording span with agentwrap's context when agentwrap traces this call, else None."""
     options = args[2] if len(args) > 2 else kwargs.get("options")
     if route(str(getattr(options, "method", "")), str(getattr(options, "url", ""))) is None:
         return None
-    return trace.NonRecordingSpan(current.get_span_context())
+    return stand_in_span()
 
 
 def _start_api_call_span(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -153,7 +121,7 @@ def _helper_raw_stream(manager: Any) -> Any:
     for name, value in vars(manager).items():
         if name.endswith("__stream"):
             raw = getattr(value, "_raw_stream", None)
-            if isinstance(raw, (SyncStreamProxy, AsyncStreamProxy)):
+            if isinstance(raw, StreamProxy):
                 return raw
     return None
 
@@ -178,7 +146,7 @@ async def _helper_aexit(wrapped: Any, instance: Any, args: tuple[Any, ...], kwar
 def _stream_instancecheck(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     # anthropic 0.x gives Stream/AsyncStream a metaclass whose __instancecheck__ accepts only the
     # exact class (and, deprecated, MessageStream): a proxy would fail isinstance(s, Stream).
-    if len(args) == 1 and isinstance(args[0], (SyncStreamProxy, AsyncStreamProxy)):
+    if len(args) == 1 and isinstance(args[0], StreamProxy):
         return isinstance(args[0].__wrapped__, instance)
     return wrapped(*args, **kwargs)
 
@@ -187,39 +155,29 @@ def _stream_instancecheck(wrapped: Any, instance: Any, args: tuple[Any, ...], kw
 
 
 def _wrap(owner: Any, name: str, wrapper: Any, what: str) -> None:
-    original = vars(owner).get(name) if isinstance(owner, type) else getattr(owner, name, None)
-    if original is None:
+    if vars(owner).get(name) is None:
         log.debug("agentwrap: anthropic has no %s; skipped", what)
         return
-    wrapt.wrap_function_wrapper(owner, name, wrapper)
-    _extras.append((owner, name, original))
+    _patches.wrap(owner, name, wrapper)
 
 
-def _install_handoff(module: Any, base_client: Any) -> None:
+def _install_handoff(module: Any) -> None:
+    base_client = module._base_client
     if not hasattr(base_client, "start_api_call_span"):
         log.debug("agentwrap: anthropic %s emits no spans of its own", getattr(module, "__version__", "?"))
         return
-    # The markers go outside our request wrapper, so they see the span that was current before ours.
-    for class_name, marker in (("SyncAPIClient", _mark_sync), ("AsyncAPIClient", _mark_async)):
-        cls = getattr(base_client, class_name, None)
-        if cls in _originals:
-            wrapt.wrap_function_wrapper(cls, "request", marker)
     _wrap(base_client, "start_api_call_span", _start_api_call_span, "_base_client.start_api_call_span")
 
 
 def _install_instancecheck(module: Any) -> None:
     streaming = getattr(module, "_streaming", None)
-    metas = [getattr(streaming, name, None) for name in ("_SyncStreamMeta", "_AsyncStreamMeta")]
-    if not all(isinstance(meta, type) and "__instancecheck__" in vars(meta) for meta in metas):
+    found = [getattr(streaming, name, None) for name in ("_SyncStreamMeta", "_AsyncStreamMeta")]
+    metas = [meta for meta in found if isinstance(meta, type) and "__instancecheck__" in vars(meta)]
+    if len(metas) < len(found):
         log.debug("agentwrap: anthropic streams have no isinstance override (1.x and later); none needed")
         return
     for meta in metas:
-        _wrap(
-            meta,
-            "__instancecheck__",
-            _stream_instancecheck,
-            f"{getattr(meta, '__name__', '?')}.__instancecheck__",
-        )
+        _wrap(meta, "__instancecheck__", _stream_instancecheck, f"{meta.__name__}.__instancecheck__")
 
 
 def _install_helper_exits(module: Any) -> None:
@@ -243,22 +201,17 @@ def supported(version: str) -> bool:
 
 def install(module: Any) -> bool:
     """Patch the SDK's client classes; True if anything was patched."""
-    if _originals:
+    if _patches:
         return True
-    _originals.update(install_stainless_sdk(module, NAME, SUPPORTED, route, _provider_of))
-    if not _originals:
+    hooks = StainlessCalls(route, _provider_of)
+    if not install_stainless_sdk(module, "anthropic", SUPPORTED, hooks, _patches):
         return False
-    base_client = module._base_client
-    guarded(_install_handoff, module, base_client)
+    guarded(_install_handoff, module)
     guarded(_install_instancecheck, module)
     guarded(_install_helper_exits, module)
     return True
 
 
 def uninstall() -> None:
-    """Restore the SDK's original methods (``request`` of both classes: our two layers at once)."""
-    for owner, name, original in reversed(_extras):
-        setattr(owner, name, original)
-    _extras.clear()
-    unpatch_client_classes(_originals)
-    _originals.clear()
+    """Restore the SDK's original methods."""
+    _patches.restore()

@@ -13,24 +13,22 @@ the span.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from ._closing import Target, patch_methods_on_import, unpatch_methods
+from agentwrap.provider import Endpoint, Patches, version_supported
+
+from ._closing import Target, patch_methods_on_import
 from ._openai_chat import ChatCompletionsEndpoint
 from ._openai_embeddings import EmbeddingsEndpoint
 from ._openai_responses import ResponsesEndpoint
-from ._stainless import Endpoint, install_stainless_sdk, unpatch_client_classes, version_supported
+from ._stainless import StainlessCalls, install_stainless_sdk
+from ._stainless import sent_by_stainless_sdk as sent_by_sdk
 
-__all__ = ["NAME", "SUPPORTED", "install", "provider_of", "route", "supported", "uninstall"]
+__all__ = ["SUPPORTED", "install", "provider_of", "route", "sent_by_sdk", "supported", "uninstall"]
 
-NAME = "openai"
-MODULE = "openai"
 # Verified with the openai test-suite on 1.40.0 (the first with the chat stream() and parse()
 # helpers), 1.66.0 (the first with the Responses API), 1.109.1, 2.54.0 and 3.57.0.
 SUPPORTED = ">=1.40"
-
-log = logging.getLogger("agentwrap")
 
 ROUTES: dict[str, Endpoint] = {
     "/chat/completions": ChatCompletionsEndpoint(),
@@ -58,8 +56,7 @@ HELPER_METHODS: list[Target] = [
     ("openai._response", "AsyncResponseContextManager", "__aexit__", "aexit"),
 ]
 
-_originals: dict[type, Any] = {}
-_helpers: list[tuple[type, str, Any]] = []
+_patches = Patches()
 
 
 def route(method: str, url: str) -> Endpoint | None:
@@ -95,19 +92,15 @@ def supported(version: str) -> bool:
 
 def install(module: Any) -> bool:
     """Patch the SDK's client classes; True if anything was patched."""
-    if _originals:
+    if _patches:
         return True
-    _originals.update(install_stainless_sdk(module, NAME, SUPPORTED, route, provider_of))
-    if not _originals:
+    if not install_stainless_sdk(module, "openai", SUPPORTED, StainlessCalls(route, provider_of), _patches):
         return False
     # The stream-helper modules are patched when the program first imports them (not here).
-    patch_methods_on_import("openai", HELPER_METHODS, _helpers, lambda: bool(_originals))
+    patch_methods_on_import("openai", HELPER_METHODS, _patches)
     return True
 
 
 def uninstall() -> None:
     """Restore the SDK's original methods."""
-    unpatch_methods(_helpers)
-    _helpers.clear()
-    unpatch_client_classes(_originals)
-    _originals.clear()
+    _patches.restore()

@@ -4,13 +4,14 @@ The proxy passes ``isinstance`` checks and forwards every attribute and method t
 stream. It overrides only what it must: iteration (to see chunks and notice the end), the
 context-manager methods (``ObjectProxy.__enter__`` would hand back the raw stream), ``close``,
 and ``__del__`` (an abandoned stream still ends its span, with a ``stream.abandoned`` warning).
-The call's span ends exactly once, whichever comes first.
+The call ends exactly once, whichever comes first: :class:`StreamProxy` holds that part for
+both the sync and the async proxy, which differ only in how they call the SDK's stream.
 """
 
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 import wrapt
 
@@ -18,28 +19,13 @@ from agentwrap import _semconv as sc
 from agentwrap._call import Call
 from agentwrap._errors import guarded, report_internal_error
 from agentwrap._events import emit_warning
-from agentwrap.records import LLMResponse
+from agentwrap.provider._contracts import StreamAccumulator
 
-__all__ = ["AsyncStreamProxy", "StreamAccumulator", "SyncStreamProxy"]
-
-
-class StreamAccumulator(Protocol):
-    """What a patch provides to add up a stream's chunks into a response."""
-
-    def add(self, chunk: Any) -> bool | None:
-        """See one chunk (event) of the stream.
-
-        Return ``False`` for a chunk that carries no output yet (a lifecycle event such as
-        Responses' ``response.created``): time to first chunk is then measured to the first
-        chunk that does. ``None`` or ``True``: the chunk counts.
-        """
-
-    def response(self, completed: bool) -> LLMResponse:
-        """What the chunks seen so far add up to (``completed``: the stream was drained)."""
+__all__ = ["AsyncStreamProxy", "StreamProxy", "SyncStreamProxy", "end_stream", "wrap_stream"]
 
 
 class _StreamState:
-    """The bookkeeping shared by the sync and async proxies."""
+    """One stream's bookkeeping: its call, its accumulator, the chunks seen."""
 
     __slots__ = ("call", "accumulator", "chunks")
 
@@ -49,9 +35,13 @@ class _StreamState:
         self.chunks = 0
 
     def on_chunk(self, chunk: Any) -> None:
-        self.chunks += 1
-        if self.accumulator.add(chunk) is not False and self.call.first_chunk_ns is None:
-            self.call.on_first_chunk()
+        # Fail-open inline rather than through guarded(): this runs for every chunk.
+        try:
+            self.chunks += 1
+            if self.accumulator.add(chunk) is not False and self.call.first_chunk_ns is None:
+                self.call.on_first_chunk()
+        except Exception as exc:  # noqa: BLE001 - the caller gets its chunk regardless
+            report_internal_error("agentwrap._stream.on_chunk", exc)
 
     def finish(self, completed: bool) -> None:
         if not self.call.ended:
@@ -61,6 +51,13 @@ class _StreamState:
     def fail(self, exc: BaseException) -> None:
         if not self.call.ended:
             self.call.fail(exc)
+
+    def end(self, exc: BaseException | None) -> None:
+        """End at a ``with`` block's exit or a close: failed if an exception left it."""
+        if exc is not None and not isinstance(exc, GeneratorExit):
+            self.fail(exc)
+        else:
+            self.finish(False)
 
     def abandon(self) -> None:
         if self.call.ended:
@@ -74,12 +71,24 @@ class _StreamState:
         self.finish(completed=False)
 
 
-class SyncStreamProxy(wrapt.BaseObjectProxy[Any]):
-    """Wraps a synchronous SDK stream."""
+class StreamProxy(wrapt.BaseObjectProxy[Any]):
+    """The base of both proxies: the call behind the stream, ended exactly once."""
 
     def __init__(self, stream: Any, call: Call, accumulator: StreamAccumulator) -> None:
         super().__init__(stream)
         self._self_state = _StreamState(call, accumulator)
+
+    def _self_end(self, exc: BaseException | None) -> None:
+        guarded(self._self_state.end, exc)
+
+    def __del__(self) -> None:
+        state = getattr(self, "_self_state", None)  # absent if __init__ failed
+        if state is not None:
+            guarded(state.abandon)
+
+
+class SyncStreamProxy(StreamProxy):
+    """Wraps a synchronous SDK stream."""
 
     def __iter__(self) -> SyncStreamProxy:
         return self
@@ -93,10 +102,7 @@ class SyncStreamProxy(wrapt.BaseObjectProxy[Any]):
         except BaseException as exc:
             guarded(self._self_state.fail, exc)
             raise
-        try:  # inline rather than through guarded(): this runs for every chunk
-            self._self_state.on_chunk(chunk)
-        except Exception as exc:  # noqa: BLE001 - fail open: the caller gets its chunk regardless
-            report_internal_error("agentwrap._stream.on_chunk", exc)
+        self._self_state.on_chunk(chunk)
         return chunk
 
     def __enter__(self) -> SyncStreamProxy:
@@ -112,30 +118,15 @@ class SyncStreamProxy(wrapt.BaseObjectProxy[Any]):
             self._self_end(exc)
 
     def close(self) -> Any:
-        """Close the SDK stream, then end the span (as incomplete if not drained)."""
+        """Close the SDK stream, then end the call (as incomplete if not drained)."""
         try:
             return self.__wrapped__.close()
         finally:
-            guarded(self._self_state.finish, False)
-
-    def _self_end(self, exc: BaseException | None) -> None:
-        if exc is not None and not isinstance(exc, GeneratorExit):
-            guarded(self._self_state.fail, exc)
-        else:
-            guarded(self._self_state.finish, False)
-
-    def __del__(self) -> None:
-        state = getattr(self, "_self_state", None)
-        if state is not None:
-            guarded(state.abandon)
+            self._self_end(None)
 
 
-class AsyncStreamProxy(wrapt.BaseObjectProxy[Any]):
+class AsyncStreamProxy(StreamProxy):
     """Wraps an asynchronous SDK stream."""
-
-    def __init__(self, stream: Any, call: Call, accumulator: StreamAccumulator) -> None:
-        super().__init__(stream)
-        self._self_state = _StreamState(call, accumulator)
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
@@ -149,10 +140,7 @@ class AsyncStreamProxy(wrapt.BaseObjectProxy[Any]):
         except BaseException as exc:
             guarded(self._self_state.fail, exc)
             raise
-        try:  # inline rather than through guarded(): this runs for every chunk
-            self._self_state.on_chunk(chunk)
-        except Exception as exc:  # noqa: BLE001 - fail open: the caller gets its chunk regardless
-            report_internal_error("agentwrap._stream.on_chunk", exc)
+        self._self_state.on_chunk(chunk)
         return chunk
 
     async def __aenter__(self) -> AsyncStreamProxy:
@@ -168,21 +156,24 @@ class AsyncStreamProxy(wrapt.BaseObjectProxy[Any]):
             self._self_end(exc)
 
     async def close(self) -> Any:
-        """Close the SDK stream, then end the span (as incomplete if not drained)."""
+        """Close the SDK stream, then end the call (as incomplete if not drained)."""
         try:
             return await self.__wrapped__.close()
         finally:
-            guarded(self._self_state.finish, False)
+            self._self_end(None)
 
-    def _self_end(self, exc: BaseException | None) -> None:
-        # Also called by patches when an SDK helper closed the stream's response behind the
-        # proxy's back (the openai/anthropic stream() helpers do).
-        if exc is not None and not isinstance(exc, GeneratorExit):
-            guarded(self._self_state.fail, exc)
-        else:
-            guarded(self._self_state.finish, False)
 
-    def __del__(self) -> None:
-        state = getattr(self, "_self_state", None)
-        if state is not None:
-            guarded(state.abandon)
+def wrap_stream(stream: Any, call: Call, accumulator: StreamAccumulator, is_async: bool) -> StreamProxy:
+    """The proxy to hand back for an SDK stream: it ends ``call`` when the stream ends."""
+    return (AsyncStreamProxy if is_async else SyncStreamProxy)(stream, call, accumulator)
+
+
+def end_stream(stream: Any, exc: BaseException | None = None) -> None:
+    """End the call of a stream proxy now (anything else is left alone).
+
+    For SDK helpers that close a stream's HTTP response behind the proxy's back: the call ends
+    as failed with ``exc`` (the exception leaving a ``with`` block), else as not drained. A
+    call that already ended is not touched.
+    """
+    if isinstance(stream, StreamProxy):
+        stream._self_end(exc)
