@@ -92,6 +92,21 @@ AGENTWRAP_EVENT_PREFIX = "agentwrap.event."
 EVENT_RUN_SUMMARY = "run.summary"
 EVENT_STREAM_ABANDONED = "stream.abandoned"
 
+# Written by the provider patches (through agentwrap.provider.semconv): request, response and
+# embeddings attributes, provider-specific ones, and the gen_ai.provider.name values.
+GEN_AI_REQUEST_ENCODING_FORMATS = "gen_ai.request.encoding_formats"
+GEN_AI_EMBEDDINGS_DIMENSION_COUNT = "gen_ai.embeddings.dimension.count"
+OPENAI_API_TYPE = "openai.api.type"
+OPENAI_REQUEST_SERVICE_TIER = "openai.request.service_tier"
+OPENAI_RESPONSE_SERVICE_TIER = "openai.response.service_tier"
+OPENAI_RESPONSE_SYSTEM_FINGERPRINT = "openai.response.system_fingerprint"
+PROVIDER_OPENAI = "openai"
+PROVIDER_AZURE_AI_OPENAI = "azure.ai.openai"
+PROVIDER_ANTHROPIC = "anthropic"
+PROVIDER_AWS_BEDROCK = "aws.bedrock"
+PROVIDER_GCP_VERTEX_AI = "gcp.vertex_ai"
+PROVIDER_GCP_GEMINI = "gcp.gemini"
+
 
 def call_identity_attributes(request: LLMRequest) -> dict[str, Any]:
     """The attributes that say which call this was, shared by its span and its metrics."""

@@ -23,6 +23,7 @@ from agentwrap.provider import (
     capture_content,
     conversation_hashes,
     count_tokens,
+    semconv,
     sha256_hex_items,
 )
 
@@ -250,10 +251,10 @@ class MessagesEndpoint:
         attributes: dict[str, Any] = {}
         output_type = _output_type(body)
         if output_type:
-            attributes["gen_ai.output.type"] = output_type
+            attributes[semconv.GEN_AI_OUTPUT_TYPE] = output_type
         request = LLMRequest(
-            provider="anthropic",
-            operation="chat",
+            provider=semconv.PROVIDER_ANTHROPIC,
+            operation=semconv.OP_CHAT,
             model=_str(body.get("model")),
             stream=stream or body.get("stream") is True,
             params=request_params(body),

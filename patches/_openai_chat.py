@@ -21,6 +21,7 @@ from agentwrap.provider import (
     conversation_hashes,
     count_tokens,
     fold_items,
+    semconv,
     sha256_hex_items,
     sha256_hex_memo,
 )
@@ -247,10 +248,10 @@ def _response_attributes(result: Any) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     fingerprint = getattr(result, "system_fingerprint", None)
     if isinstance(fingerprint, str):
-        attrs["openai.response.system_fingerprint"] = fingerprint
+        attrs[semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
     tier = getattr(result, "service_tier", None)
     if isinstance(tier, str):
-        attrs["openai.response.service_tier"] = tier
+        attrs[semconv.OPENAI_RESPONSE_SERVICE_TIER] = tier
     return attrs
 
 
@@ -264,16 +265,16 @@ class ChatCompletionsEndpoint:
         tools = body.get("tools")
         input_hash = sha256_hex_items(messages)  # = sha256_hex(messages), incremental
         system = _system_contents_after_hash(messages)  # after the hash: it reuses its chain
-        attributes: dict[str, Any] = {"openai.api.type": "chat_completions"}
+        attributes: dict[str, Any] = {semconv.OPENAI_API_TYPE: "chat_completions"}
         tier = body.get("service_tier")
         if isinstance(tier, str) and tier != "auto":
-            attributes["openai.request.service_tier"] = tier
+            attributes[semconv.OPENAI_REQUEST_SERVICE_TIER] = tier
         output_type = _output_type(body)
         if output_type:
-            attributes["gen_ai.output.type"] = output_type
+            attributes[semconv.GEN_AI_OUTPUT_TYPE] = output_type
         request = LLMRequest(
-            provider="openai",
-            operation="chat",
+            provider=semconv.PROVIDER_OPENAI,
+            operation=semconv.OP_CHAT,
             model=body.get("model") if isinstance(body.get("model"), str) else None,
             stream=stream or bool(body.get("stream")),
             params=request_params(body),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentwrap.provider import LLMRequest, LLMResponse, StreamAccumulator, Usage, sha256_hex
+from agentwrap.provider import LLMRequest, LLMResponse, StreamAccumulator, Usage, semconv, sha256_hex
 
 from ._openai_chat import field
 
@@ -27,14 +27,14 @@ class EmbeddingsEndpoint:
         attributes: dict[str, Any] = {}
         encoding = body.get("encoding_format")
         if isinstance(encoding, str):
-            attributes["gen_ai.request.encoding_formats"] = [encoding]
+            attributes[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = [encoding]
         dimensions = body.get("dimensions")
         if isinstance(dimensions, int) and not isinstance(dimensions, bool):
-            attributes["gen_ai.embeddings.dimension.count"] = dimensions
+            attributes[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dimensions
         batch = isinstance(inputs, list) and not all(isinstance(i, int) for i in inputs)
         return LLMRequest(
-            provider="openai",
-            operation="embeddings",
+            provider=semconv.PROVIDER_OPENAI,
+            operation=semconv.OP_EMBEDDINGS,
             model=body.get("model") if isinstance(body.get("model"), str) else None,
             input_hash=sha256_hex(inputs),
             message_count=len(inputs) if batch and isinstance(inputs, list) else 1,
@@ -48,7 +48,7 @@ class EmbeddingsEndpoint:
         data = field(result, "data") or []
         vector = field(data[0], "embedding") if data else None
         if isinstance(vector, list) and vector:
-            attributes["gen_ai.embeddings.dimension.count"] = len(vector)
+            attributes[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(vector)
         usage = field(result, "usage")
         tokens = field(usage, "prompt_tokens")
         return LLMResponse(

@@ -26,6 +26,7 @@ from agentwrap.provider import (
     capture_content,
     conversation_hashes,
     count_tokens,
+    semconv,
     sha256_hex_items,
 )
 
@@ -157,7 +158,7 @@ def _output(response: Any) -> tuple[str | None, list[ToolCallRequest], bool]:
 
 def _response_attributes(response: Any) -> dict[str, Any]:
     tier = field(response, "service_tier")
-    return {"openai.response.service_tier": tier} if isinstance(tier, str) else {}
+    return {semconv.OPENAI_RESPONSE_SERVICE_TIER: tier} if isinstance(tier, str) else {}
 
 
 def _conversation_id(body: dict[str, Any]) -> str | None:
@@ -181,8 +182,8 @@ class ResponsesEndpoint:
             params["max_tokens"] = body["max_output_tokens"]
         previous = body.get("previous_response_id")
         request = LLMRequest(
-            provider="openai",
-            operation="chat",
+            provider=semconv.PROVIDER_OPENAI,
+            operation=semconv.OP_CHAT,
             model=body.get("model") if isinstance(body.get("model"), str) else None,
             stream=stream or bool(body.get("stream")),
             params=params,
@@ -204,16 +205,16 @@ class ResponsesEndpoint:
 
     @staticmethod
     def _attributes(body: dict[str, Any]) -> dict[str, Any]:
-        attributes: dict[str, Any] = {"openai.api.type": "responses"}
+        attributes: dict[str, Any] = {semconv.OPENAI_API_TYPE: "responses"}
         tier = body.get("service_tier")
         if isinstance(tier, str) and tier != "auto":
-            attributes["openai.request.service_tier"] = tier
+            attributes[semconv.OPENAI_REQUEST_SERVICE_TIER] = tier
         fmt = field(field(body.get("text"), "format"), "type")
         if isinstance(fmt, str) and fmt in _OUTPUT_TYPES:
-            attributes["gen_ai.output.type"] = _OUTPUT_TYPES[fmt]
+            attributes[semconv.GEN_AI_OUTPUT_TYPE] = _OUTPUT_TYPES[fmt]
         conversation = _conversation_id(body)
         if conversation:
-            attributes["gen_ai.conversation.id"] = conversation
+            attributes[semconv.GEN_AI_CONVERSATION_ID] = conversation
         return attributes
 
     def response(self, result: Any) -> LLMResponse:

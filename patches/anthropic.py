@@ -44,7 +44,15 @@ import importlib
 import logging
 from typing import Any
 
-from agentwrap.provider import Endpoint, Patches, StreamProxy, guarded, stand_in_span, version_supported
+from agentwrap.provider import (
+    Endpoint,
+    Patches,
+    StreamProxy,
+    guarded,
+    semconv,
+    stand_in_span,
+    version_supported,
+)
 
 from ._anthropic_messages import MessagesEndpoint
 from ._stainless import StainlessCalls, install_stainless_sdk
@@ -64,10 +72,10 @@ _patches = Patches()
 
 # Clients of Claude on a cloud platform, by class name -> gen_ai.provider.name (GENAI-SEMCONV §2).
 _PLATFORMS = {
-    "AnthropicBedrock": "aws.bedrock",
-    "AsyncAnthropicBedrock": "aws.bedrock",
-    "AnthropicVertex": "gcp.vertex_ai",
-    "AsyncAnthropicVertex": "gcp.vertex_ai",
+    "AnthropicBedrock": semconv.PROVIDER_AWS_BEDROCK,
+    "AsyncAnthropicBedrock": semconv.PROVIDER_AWS_BEDROCK,
+    "AnthropicVertex": semconv.PROVIDER_GCP_VERTEX_AI,
+    "AsyncAnthropicVertex": semconv.PROVIDER_GCP_VERTEX_AI,
 }
 _HELPER_MANAGERS = (
     ("lib.streaming._messages", "MessageStreamManager", "__exit__"),

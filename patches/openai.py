@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentwrap.provider import Endpoint, Patches, version_supported
+from agentwrap.provider import Endpoint, Patches, semconv, version_supported
 
 from ._closing import Target, patch_methods_on_import
 from ._openai_chat import ChatCompletionsEndpoint
@@ -78,7 +78,7 @@ def provider_of(client: Any) -> str | None:
     cls = type(client)
     if cls not in _provider_by_class:  # a handful of client classes: remember the answer
         azure = any(c.__name__ == "BaseAzureClient" for c in cls.__mro__)
-        _provider_by_class[cls] = "azure.ai.openai" if azure else None
+        _provider_by_class[cls] = semconv.PROVIDER_AZURE_AI_OPENAI if azure else None
     return _provider_by_class[cls]
 
 
