@@ -16,11 +16,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import agentwrap.patches
-from agentwrap import _semconv
+import pytest
 from agentwrap.patches import PROVIDERS
+
+from agentwrap import _semconv
 from agentwrap.provider import PatchModule, WireFormat
 
 PATCHES = Path(agentwrap.patches.__file__).parent
