@@ -20,7 +20,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from agentwrap import _semconv as sc
 from agentwrap._errors import guarded
 from agentwrap._implicit import implicit_run
-from agentwrap._run import Run, Turn, current_run
+from agentwrap._run import Run, current_run
 from agentwrap._telemetry import Telemetry, get_telemetry
 from agentwrap.records import LLMRequest, LLMResponse, Usage
 
@@ -129,10 +129,8 @@ class Call:
         self._token: contextvars.Token[otel_context.Context] | None = None
         self._sending: contextvars.Token[bool] | None = None
         if self.run is not None:
+            # May raise BudgetExceeded (enforce mode): before the span starts and anything is sent.
             self.run.on_request(request, self.started_ns)
-            # Bounds: in enforce mode this raises BudgetExceeded (guarded lets it through)
-            # before the span starts and before the SDK sends anything.
-            guarded(self.run.monitor.before_send, request)
         name = f"{request.operation} {request.model}" if request.model else request.operation
         parent = None
         if self.run is not None:
@@ -222,10 +220,7 @@ class Call:
             self._add_time_to_first_chunk(attrs)
         if attrs:
             self.span.set_attributes(attrs)
-        if self.run is not None:
-            guarded(self.run.monitor.on_call_end, self, response, end_ns, None, completed)
-        self.span.end(end_time=end_ns)
-        self._record(response, end_ns, error_type=None)
+        self._end(response, end_ns, None, completed)
 
     def fail(self, exc: BaseException) -> None:
         """End the call with the SDK's exception (which the caller then sees, unchanged)."""
@@ -239,28 +234,21 @@ class Call:
         self.span.set_attributes(attrs)
         # Only the class name: provider error messages can echo parts of an API key.
         self.span.set_status(Status(StatusCode.ERROR, error_type))
-        if self.run is not None:
-            guarded(self.run.monitor.on_call_end, self, None, end_ns, error_type)
-        self.span.end(end_time=end_ns)
-        self._record(None, end_ns, error_type=error_type)
+        self._end(None, end_ns, error_type)
 
-    def _record(self, response: LLMResponse | None, end_ns: int, error_type: str | None) -> None:
-        # Metrics once per call, at its end (never per chunk).
+    def _end(
+        self, response: LLMResponse | None, end_ns: int, error_type: str | None, completed: bool = True
+    ) -> None:
+        # The run records the call while its span is open, so the events its observers find
+        # land on it; then the span ends, and the metrics are recorded (once per call, never
+        # per chunk).
+        run = self.run
+        if run is not None and self.request.counts_as_turn:
+            times = (self.started_ns, end_ns)
+            guarded(run.call_ended, self.span, self.request, response, times, error_type, completed)
+        self.span.end(end_time=end_ns)
         args = (self.request, response, self.started_ns, end_ns, self.first_chunk_ns, error_type)
         guarded(self.telemetry.record_call, *args)
-        if self.run is None or not self.request.counts_as_turn:
-            return
-        model = (response.model if response else None) or self.request.model
-        turn = Turn(
-            span_id=format(self.span.get_span_context().span_id, "016x"),
-            model=model,
-            started_ns=self.started_ns,
-            ended_ns=end_ns,
-            usage=response.usage if response else None,
-            error_type=error_type,
-            finish_reasons=list(response.finish_reasons) if response else [],
-        )
-        self.run.on_response(turn, response)
 
 
 def start_call(request: LLMRequest) -> Call:

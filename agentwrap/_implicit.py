@@ -32,7 +32,7 @@ from opentelemetry import trace
 
 from agentwrap import _semconv as sc
 from agentwrap._errors import guarded
-from agentwrap._run import Run, Turn
+from agentwrap._run import Run
 from agentwrap._telemetry import Telemetry
 from agentwrap.records import LLMRequest, LLMResponse
 
@@ -106,10 +106,9 @@ class ImplicitRun(Run):
         self.last_activity_ns = max(self.last_activity_ns, now_ns)
         super().on_request(request, now_ns)
 
-    def on_response(self, turn: Turn, response: LLMResponse | None) -> None:
-        """Keep the turn, then tell the tracker the new response and tool call ids."""
-        super().on_response(turn, response)
-        self.last_activity_ns = max(self.last_activity_ns, turn.ended_ns)
+    def _call_done(self, end_ns: int, response: LLMResponse | None) -> None:
+        """Note the activity; tell the tracker the new response and tool call ids."""
+        self.last_activity_ns = max(self.last_activity_ns, end_ns)
         self.tracker.responded(self.conversation, response)
 
     def _end_times(self) -> tuple[int, float]:

@@ -15,8 +15,8 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -30,9 +30,9 @@ from agentwrap._bounded import HeadTail
 from agentwrap._errors import guarded
 from agentwrap._hashing import canonical_json, parse_arguments, sha256_hex
 from agentwrap._telemetry import Telemetry, get_telemetry
-from agentwrap.records import LLMRequest, LLMResponse, ToolCallRequest, Usage
+from agentwrap.records import LLMCallRecord, LLMRequest, LLMResponse, ToolCallRequest, Usage
 
-__all__ = ["Run", "RunScope", "ToolExecution", "Turn", "current_run", "run", "running"]
+__all__ = ["Run", "RunScope", "ToolExecution", "current_run", "run", "running"]
 
 RunToken = contextvars.Token["Run | None"]
 OtelToken = contextvars.Token[otel_context.Context]
@@ -72,20 +72,6 @@ def running(run: Run) -> Iterator[None]:
 
 
 @dataclass(slots=True)
-class Turn:
-    """One LLM call of a run, as the accumulator keeps it."""
-
-    span_id: str
-    model: str | None
-    started_ns: int
-    ended_ns: int = 0
-    usage: Usage | None = None
-    error_type: str | None = None
-    finish_reasons: list[str] = field(default_factory=list)
-    tool_call_ids: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
 class ToolExecution:
     """A tool call the model asked for, and (once sent back) its result."""
 
@@ -96,7 +82,8 @@ class ToolExecution:
     span: trace.Span
     span_id: str
     requested_ns: int
-    turn_index: int
+    step: int  # the step of the LLM call that asked for it
+    repeat_count: int = 1  # identical calls (same tool and arguments) so far, this one included
     usage: dict[str, int] | None = None
     result: str | None = None
     is_error: bool = False
@@ -155,14 +142,16 @@ class Run:
         name: str | None = None,
         release: str | None = None,
         attributes: dict[str, Any] | None = None,
+        limits: Mapping[str, Any] | None = None,
     ) -> None:
         self.telemetry = telemetry
         self.name = name
         self.release = release if release is not None else telemetry.config.release
         self.attributes = dict(attributes or {})
+        self.limits = dict(limits or {})  # its own bounds over the global ones (agentwrap.detect)
         self.run_id = uuid.uuid4().hex
         # Bounded in a long run: the first and last RECORDS_KEPT; len() counts all of them.
-        self.turns: HeadTail[Turn] = HeadTail(_bounded.RECORDS_KEPT)
+        self.turns: HeadTail[LLMCallRecord] = HeadTail(_bounded.RECORDS_KEPT)
         self.tools: HeadTail[ToolExecution] = HeadTail(_bounded.RECORDS_KEPT)
         # Running totals over every turn and tool call, for the summary.
         self.model_counts: Counter[str] = Counter()
@@ -196,6 +185,7 @@ class Run:
         # run.terminated's fields once closed; the monitor runs bounds, heuristics, detectors.
         self.termination: dict[str, Any] | None = None
         # The first the observer factories build (the composition root registered them).
+        # Only the run calls its monitor: calls tell the run, and the run tells the monitor.
         built = (guarded(factory, self) for factory in telemetry.observers)
         self.monitor = next((m for m in built if m is not None), _NO_MONITOR)
         with _open_lock:
@@ -219,11 +209,19 @@ class Run:
     # -- what calls tell the run -------------------------------------------------------------
 
     def on_request(self, request: LLMRequest, now_ns: int) -> None:
-        """A request is about to be sent: the tool results it carries close pending tools."""
+        """A request is about to be sent: the tool results it carries close pending tools.
+
+        Then the monitor sees it; in enforce mode its bounds raise
+        :class:`~agentwrap.BudgetExceeded` here (``guarded`` lets it through), before the
+        call's span starts and before the SDK sends anything.
+        """
         if self.prompt_version_hash is None and request.prompt_version_hash and request.counts_as_turn:
             self.prompt_version_hash = request.prompt_version_hash
-        if not request.tool_results:
-            return
+        if request.tool_results:
+            self._tool_results(request, now_ns)
+        guarded(self.monitor.before_send, request)
+
+    def _tool_results(self, request: LLMRequest, now_ns: int) -> None:
         limit = self.telemetry.config.result_max_chars
         with self._lock:
             finished = []
@@ -237,28 +235,96 @@ class Run:
         for tool in finished:
             self._end_tool_span(tool)
 
-    def on_response(self, turn: Turn, response: LLMResponse | None) -> None:
-        """A call ended: keep its turn and open a tool span per tool call it asked for."""
-        calls = response.tool_calls if response is not None else []
+    def call_ended(
+        self,
+        span: trace.Span,
+        request: LLMRequest,
+        response: LLMResponse | None,
+        times: tuple[int, int],
+        error_type: str | None = None,
+        completed: bool = True,
+    ) -> None:
+        """A call of this run ended (``times``: its start and end), its span still open.
+
+        The run keeps it as one :class:`~agentwrap.records.LLMCallRecord`, opens a tool span
+        per tool call it asked for, and then the monitor sees the record (its events land on
+        the call's span, which the caller ends afterwards). A stream the application abandoned
+        (``completed=False``) is recorded but not judged. A call that ends after the run has
+        closed (a stream drained late) changes nothing: a closed run's records are final.
+        """
+        usage = response.usage if response is not None else None
+        asked = response.tool_calls if response is not None else []
         with self._lock:
-            index = len(self.turns)
-            self.turns.append(turn)
-            if turn.model:
-                self.model_counts[turn.model] += 1
-            if turn.usage is not None:
-                self.input_tokens += turn.usage.input_tokens or 0
-                self.output_tokens += turn.usage.output_tokens or 0
-            shares = _split_usage(turn.usage, len(calls)) if calls else []
-            started: list[ToolExecution] = []
-            for call, share in zip(calls, shares, strict=True):
-                tool = self._start_tool(call, turn, index, share)
-                turn.tool_call_ids.append(tool.call_id)
-                self.tools.append(tool)
-                self.tool_names[tool.name] = None
-                self.tool_key_counts[(tool.name, tool.arguments_hash)] += 1
-                self.pending[tool.call_id] = tool
-                started.append(tool)
-        guarded(self.monitor.on_turn, turn, started)
+            if self.closed:
+                record = None
+            else:
+                record = self._record(span, request, response, times, error_type)
+                started = self._start_tools(asked, record, usage) if asked else []
+        if record is not None:
+            monitor = self.monitor
+            guarded(monitor.on_call_end, record, request, response, span, completed)
+            guarded(monitor.on_turn, record, started)
+        self._call_done(times[1], response)
+
+    def _record(
+        self,
+        span: trace.Span,
+        request: LLMRequest,
+        response: LLMResponse | None,
+        times: tuple[int, int],
+        error_type: str | None,
+    ) -> LLMCallRecord:
+        """Build the call's one record and count it; call with the lock held."""
+        span_id = format(span.get_span_context().span_id, "016x")
+        step = len(self.turns) + 1
+        if response is None:  # the call failed: only the request is known
+            record = LLMCallRecord(
+                span_id, step, request.model, *times, error_type=error_type, input_hash=request.input_hash
+            )
+        else:
+            usage = response.usage
+            record = LLMCallRecord(
+                span_id,
+                step,
+                response.model or request.model,
+                *times,
+                input_tokens=usage.input_tokens if usage is not None else None,
+                output_tokens=usage.output_tokens if usage is not None else None,
+                finish_reasons=tuple(response.finish_reasons),
+                error_type=error_type,
+                input_hash=request.input_hash,
+                tool_call_count=len(response.tool_calls),
+            )
+        self.turns.append(record)
+        if record.model:
+            self.model_counts[record.model] += 1
+        self.input_tokens += record.input_tokens or 0
+        self.output_tokens += record.output_tokens or 0
+        return record
+
+    def _call_done(self, end_ns: int, response: LLMResponse | None) -> None:
+        """What a kind of run adds once one of its calls has ended (implicit runs override it)."""
+
+    def _start_tools(
+        self, asked: list[ToolCallRequest], record: LLMCallRecord, usage: Usage | None
+    ) -> list[ToolExecution]:
+        """Open a tool span per tool call the model asked for; call with the lock held."""
+        started: list[ToolExecution] = []
+        for call, share in zip(asked, _split_usage(usage, len(asked)), strict=True):
+            tool = self._start_tool(call, record, share)
+            key = (tool.name, tool.arguments_hash)
+            self.tool_key_counts[key] += 1
+            tool.repeat_count = self.tool_key_counts[key]
+            self.tools.append(tool)
+            self.tool_names[tool.name] = None
+            self.pending[tool.call_id] = tool
+            started.append(tool)
+        return started
+
+    def kept_calls(self) -> list[LLMCallRecord]:
+        """The calls the run keeps (all of them below the cap), in order."""
+        with self._lock:
+            return list(self.turns)
 
     def kept_tools(self) -> list[ToolExecution]:
         """The tool executions the run keeps (all of them below the cap), in order."""
@@ -276,7 +342,7 @@ class Run:
     # -- tool spans ----------------------------------------------------------------------------
 
     def _start_tool(
-        self, call: ToolCallRequest, turn: Turn, index: int, share: dict[str, int]
+        self, call: ToolCallRequest, record: LLMCallRecord, share: dict[str, int]
     ) -> ToolExecution:
         arguments, ok = parse_arguments(call.arguments)
         attrs: dict[str, Any] = {
@@ -295,7 +361,7 @@ class Run:
             context=self.root_context,
             kind=SpanKind.INTERNAL,
             attributes=attrs,
-            start_time=turn.ended_ns,
+            start_time=record.end_ns,
         )
         return ToolExecution(
             call_id=call.call_id,
@@ -305,8 +371,8 @@ class Run:
             arguments_hash=attrs[sc.AGENTWRAP_TOOL_ARGUMENTS_HASH],
             span=span,
             span_id=format(span.get_span_context().span_id, "016x"),
-            requested_ns=turn.ended_ns,
-            turn_index=index,
+            requested_ns=record.end_ns,
+            step=record.step,
             usage=share,
         )
 
@@ -396,9 +462,7 @@ class RunScope:
 
     def __enter__(self) -> Run:
         name, release, attributes = self._args
-        run = Run(get_telemetry(), name=name, release=release, attributes=attributes)
-        if self.limits:
-            guarded(run.monitor.set_limits, self.limits)
+        run = Run(get_telemetry(), name=name, release=release, attributes=attributes, limits=self.limits)
         parent = current_run()
         if parent is not None:
             parent.adopt(run)

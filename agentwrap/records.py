@@ -1,8 +1,9 @@
-"""Neutral records: what a provider patch tells the core about one LLM call.
+"""Neutral records: what a provider patch tells the core about one LLM call, and what a run keeps.
 
 Patches translate an SDK's request, response and stream objects into these dataclasses and
 nothing else crosses the boundary: the core never sees an SDK type. Adding a provider means
-filling these records, not teaching the core a new object model.
+filling these records, not teaching the core a new object model. When a call of a run ends,
+the run keeps it as one :class:`LLMCallRecord`, the record its observers and detectors read.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "LLMCallRecord",
     "LLMRequest",
     "LLMResponse",
     "ToolCallRequest",
@@ -110,3 +112,34 @@ class LLMResponse:
     tool_calls: list[ToolCallRequest] = field(default_factory=list)
     output_text: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, unsafe_hash=True)
+class LLMCallRecord:
+    """One LLM call of a run (chat/generation; embeddings are not turns), once it has ended.
+
+    The run builds it once, when the call ends, and shares it: the run's records and totals,
+    its observers (bounds, heuristics) and user detectors (``RunRecords.llm_calls``) all read
+    the same object, so treat it as read-only. It is not frozen only because a frozen
+    dataclass costs about twice as much to build, and one is built per call.
+
+    ``step`` is its 1-based position among the run's calls. ``input_hash`` identifies the
+    whole input (two calls with the same hash sent the same request).
+    """
+
+    span_id: str
+    step: int
+    model: str | None
+    start_ns: int
+    end_ns: int
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    finish_reasons: tuple[str, ...] = ()
+    error_type: str | None = None
+    input_hash: str | None = None
+    tool_call_count: int = 0
+
+    @property
+    def duration_s(self) -> float:
+        """Wall time of the call in seconds."""
+        return max(self.end_ns - self.start_ns, 0) / 1e9

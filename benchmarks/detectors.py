@@ -314,10 +314,8 @@ def hook_cost(calls: int = 5000, repeats: int = 5) -> float:
     The hooks are called directly (no HTTP, no span export), on a run with no bound crossed
     and nothing flagged: the steady-state cost every call pays.
     """
-    import types
-
-    from agentwrap._run import ToolExecution, Turn
-    from agentwrap.records import LLMRequest, LLMResponse, ToolCallRequest
+    from agentwrap._run import ToolExecution
+    from agentwrap.records import LLMCallRecord, LLMRequest, LLMResponse, ToolCallRequest
     from agentwrap.records import Usage as TokenUsage
 
     samples = []
@@ -340,18 +338,18 @@ def hook_cost(calls: int = 5000, repeats: int = 5) -> float:
                     for i in range(calls)
                 ]
                 tools = [
-                    ToolExecution(f"c{i}", "search", {"q": i}, f"a{i}", span, "0" * 16, 0, i, result="ok")
+                    ToolExecution(f"c{i}", "search", {"q": i}, f"a{i}", span, "0" * 16, 0, i + 1, result="ok")
                     for i in range(calls)
                 ]
-                turns = [Turn("0" * 16, "m", 0, 1000, usage=resps[i].usage) for i in range(calls)]
-                fake_calls = [
-                    types.SimpleNamespace(request=reqs[i], span=span, started_ns=0) for i in range(calls)
+                records = [
+                    LLMCallRecord("0" * 16, i + 1, "m", 0, 1_000_000, 100 + 10 * i, 10, ("tool_calls",))
+                    for i in range(calls)
                 ]
                 started = time.perf_counter()
                 for i in range(calls):
                     mon.before_send(reqs[i])
-                    mon.on_call_end(fake_calls[i], resps[i], 1_000_000, None)
-                    mon.on_turn(turns[i], [tools[i]])
+                    mon.on_call_end(records[i], reqs[i], resps[i], span)
+                    mon.on_turn(records[i], [tools[i]])
                     mon.on_tool_end(tools[i])
                 samples.append((time.perf_counter() - started) / calls * 1e6)
     return statistics.median(samples)

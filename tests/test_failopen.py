@@ -37,7 +37,7 @@ def _baseline(server, client, stream=False):
     [
         "agentwrap.patches._openai_chat.ChatCompletionsEndpoint.request",
         "agentwrap.patches._openai_chat.ChatCompletionsEndpoint.response",
-        "agentwrap._run.Run.on_response",
+        "agentwrap._run.Run.call_ended",
         "agentwrap._call.Call.__init__",
     ],
 )

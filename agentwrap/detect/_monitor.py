@@ -4,8 +4,9 @@ The core calls five hooks (each through :func:`~agentwrap._errors.guarded`):
 
 - ``before_send(request)``: a call is about to go out (bounds; in enforce mode it may raise
   :class:`~agentwrap.detect.bounds.BudgetExceeded`, the one exception ``guarded`` lets through);
-- ``on_call_end(call, response, end_ns, error_type)``: a call ended, its span still open;
-- ``on_turn(turn, tools)``: the run recorded the call and opened spans for the tools it asked for;
+- ``on_call_end(call, request, response, span, completed)``: a call ended and the run recorded
+  it (``call`` is its :class:`~agentwrap.records.LLMCallRecord`), its span still open;
+- ``on_turn(call, tools)``: the run opened spans for the tools that call asked for;
 - ``on_tool_end(tool)``: a tool result went back to the model, its span still open;
 - ``on_close(exc)``: the run is closing (user detectors, ``run.terminated``).
 
@@ -18,19 +19,15 @@ import asyncio
 import logging
 import threading
 import time
-from collections import Counter, deque
-from collections.abc import Mapping
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from agentwrap import _bounded
-from agentwrap._bounded import HeadTail
 from agentwrap._errors import guarded, report_internal_error
 from agentwrap._events import emit_warning
 from agentwrap.detect import heuristics as h
 from agentwrap.detect._live import live_first_seen
 from agentwrap.detect.api import (
     DetectorEvent,
-    LLMCallRecord,
     RunRecords,
     ToolCallRecord,
     all_detectors,
@@ -44,9 +41,8 @@ from agentwrap.sinks import LoggingSink
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
 
-    from agentwrap._call import Call
-    from agentwrap._run import Run, ToolExecution, Turn
-    from agentwrap.records import LLMRequest, LLMResponse
+    from agentwrap._run import Run, ToolExecution
+    from agentwrap.records import LLMCallRecord, LLMRequest, LLMResponse
 
 __all__ = ["Monitor", "closed_monitor", "new_monitor"]
 
@@ -90,6 +86,8 @@ class Monitor:
         config = run.telemetry.config
         self.run = run
         self.bounds, self.th = _settings(config)
+        if run.limits:  # agentwrap.run(max_turns=...): the run's own bounds over the global ones
+            self.bounds = Bounds.resolve(config, run.limits)
         self.store_setting = config.store
         self._lock = threading.Lock()
         self.turns_started = 0
@@ -98,7 +96,6 @@ class Monitor:
         self.tool_count = 0
         self.crossed: dict[str, dict[str, Any]] = {}
         self.refused: BudgetExceeded | None = None
-        self.calls: HeadTail[tuple[Any, ...]] = HeadTail(_bounded.RECORDS_KEPT)  # first and last
         self.requests: dict[str, int] = {}
         self.last_error: dict[str, str] = {}
         # Bounded windows: the hooks cost the same on the 1000th call as on the first.
@@ -106,14 +103,9 @@ class Monitor:
         self.first_growth: tuple[int, int] | None = None
         self.growth: deque[tuple[int, int]] = deque(maxlen=3)  # prompt growth: the last three calls
         self.growth_fired = False
-        self.tool_keys: Counter[tuple[str, str]] = Counter()
         self.sequence: deque[tuple[str, str]] = deque(maxlen=max(6, self.th.oscillation))
         self.oscillating: set[frozenset[tuple[str, str]]] = set()  # cycles already reported
         self.streak: list[str] = []
-
-    def set_limits(self, limits: Mapping[str, Any]) -> None:
-        """The run's own bounds over the global ones (``agentwrap.run(max_turns=...)``)."""
-        self.bounds = Bounds.resolve(self.run.telemetry.config, limits)
 
     # -- emitting -----------------------------------------------------------------------------
 
@@ -165,10 +157,10 @@ class Monitor:
 
     def on_call_end(
         self,
-        call: Call,
+        call: LLMCallRecord,
+        request: LLMRequest,
         response: LLMResponse | None,
-        end_ns: int,
-        error_type: str | None,
+        span: Span,
         completed: bool = True,
     ) -> None:
         """Per-call heuristics, while the call's span is still open.
@@ -176,39 +168,12 @@ class Monitor:
         A stream the application abandoned (``completed=False``) is recorded but not judged:
         its text is whatever had arrived, not what the model answered.
         """
-        request = call.request
-        if not request.counts_as_turn:
-            return
-        usage = response.usage if response is not None else None
-        input_tokens = usage.input_tokens if usage else None
-        output_tokens = usage.output_tokens if usage else None
-        reasons = tuple(response.finish_reasons) if response else ()
-        # A flat tuple per call, in _call_record's order: built on every call, it costs less
-        # than the frozen LLMCallRecord, and the cycle collector stops tracking a tuple of
-        # scalars. The records are only built for user detectors, at close (see records()).
-        row = (
-            call.span.get_span_context().span_id,
-            (response.model if response else None) or request.model,
-            call.started_ns,
-            end_ns,
-            input_tokens,
-            output_tokens,
-            reasons,
-            error_type,
-            request.input_hash,
-            len(response.tool_calls) if response else 0,
-        )
-        duration = max(end_ns - call.started_ns, 0) / 1e9
         pending: Pending = []
-        span = call.span
         with self._lock:
-            step = len(self.calls) + 1
-            self.calls.append(row)
-            if request.input_hash:
-                self._repeated_request(request.input_hash, error_type, step, pending, span)
-            if response is not None and error_type is None and completed:
-                counts = (input_tokens, output_tokens, reasons, duration)
-                self._response_checks(step, counts, request, response, pending, span)
+            if call.input_hash:
+                self._repeated_request(call.input_hash, call.error_type, call.step, pending, span)
+            if response is not None and call.error_type is None and completed:
+                self._response_checks(call, request, response, pending, span)
         if pending:
             self._emit(pending)
 
@@ -227,23 +192,22 @@ class Monitor:
 
     def _response_checks(
         self,
-        step: int,
-        counts: tuple[int | None, int | None, tuple[str, ...], float],
+        call: LLMCallRecord,
         request: LLMRequest,
         response: LLMResponse,
         pending: Pending,
         span: Span,
     ) -> None:
-        input_tokens, output_tokens, finish_reasons, duration = counts
+        step, finish_reasons, duration = call.step, call.finish_reasons, call.duration_s
         reason = h.truncation_reason(finish_reasons) if finish_reasons else None
         if reason is not None:
             fields: dict[str, Any] = {"step": step, "finish_reason": reason}
-            fields["output_tokens"] = output_tokens
+            fields["output_tokens"] = call.output_tokens
             fields["max_tokens"] = request.params.get("max_tokens")
             pending.append(("output.truncated", fields, span, None))
         elif not response.tool_calls and not (response.output_text or "").strip():
             fields = {"step": step, "finish_reason": finish_reasons[0] if finish_reasons else None}
-            fields["output_tokens"] = output_tokens
+            fields["output_tokens"] = call.output_tokens
             pending.append(("response.empty", fields, span, None))
         # A call shorter than latency_min_seconds cannot be an outlier: skip the median.
         median = (
@@ -257,8 +221,8 @@ class Monitor:
             fields["ratio"] = round(duration / median, 1) if median > 0 else None
             pending.append(("latency.outlier", fields, span, None))
         estimated = response.attributes.get("agentwrap.usage.estimated")
-        if input_tokens and request.message_count and not estimated:
-            self._growth_check(step, (input_tokens, request.message_count), pending, span)
+        if call.input_tokens and request.message_count and not estimated:
+            self._growth_check(step, (call.input_tokens, request.message_count), pending, span)
 
     def _growth_check(self, step: int, point: tuple[int, int], pending: Pending, span: Span) -> None:
         self.first_growth = self.first_growth or point
@@ -272,13 +236,13 @@ class Monitor:
             self.growth_fired = True
             pending.append(("prompt.growth", {"step": step, **grown}, span, None))
 
-    def on_turn(self, turn: Turn, tools: list[ToolExecution]) -> None:
+    def on_turn(self, call: LLMCallRecord, tools: list[ToolExecution]) -> None:
         """Bounds on tokens, errors and tool calls; tool repetition and ping-pong."""
         pending: Pending = []
         with self._lock:
-            step = len(self.run.turns)
-            self.tokens += turn.usage.total_tokens if turn.usage else 0
-            self.errors += 1 if turn.error_type else 0
+            step = call.step
+            self.tokens += (call.input_tokens or 0) + (call.output_tokens or 0)
+            self.errors += 1 if call.error_type else 0
             self.tool_count += len(tools)
             self._cross("max_total_tokens", self.tokens, step, "next_call_refused", pending)
             self._cross("max_errors", self.errors, step, "next_call_refused", pending)
@@ -290,8 +254,7 @@ class Monitor:
 
     def _tool_checks(self, tool: ToolExecution, step: int, pending: Pending) -> None:
         key = (tool.name, tool.arguments_hash)
-        self.tool_keys[key] += 1
-        count = self.tool_keys[key]
+        count = tool.repeat_count  # the run's count of this (tool, arguments) pair, so far
         self._cross("max_tool_retries", count - 1, step, "next_call_refused", pending)
         if count >= self.th.repeated_calls:
             fields = {"tool_name": tool.name, "repeat_count": count, "step": step}
@@ -315,7 +278,7 @@ class Monitor:
         failed = tool.is_error or h.looks_like_error(tool.result)
         pending: Pending = []
         with self._lock:
-            step = tool.turn_index + 1
+            step = tool.step
             if not failed:
                 self.streak.clear()
                 return
@@ -409,7 +372,7 @@ class Monitor:
             ToolCallRecord(
                 span_id=t.span_id,
                 name=t.name,
-                step=t.turn_index + 1,
+                step=t.step,
                 arguments_hash=t.arguments_hash,
                 start_ns=t.requested_ns,
                 end_ns=t.ended_ns,
@@ -419,9 +382,6 @@ class Monitor:
             )
             for t in run.kept_tools()
         )
-        with self._lock:  # positions and rows read together: a late call may still append
-            kept = [(self.calls.position(i) + 1, row) for i, row in enumerate(self.calls)]
-        calls = tuple(_call_record(row, step) for step, row in kept)
         return RunRecords(
             run_id=run.run_id,
             trace_id=run.trace_id,
@@ -429,7 +389,7 @@ class Monitor:
             release=run.release,
             start_ns=run.started_ns,
             end_ns=run.ended_ns or time.time_ns(),
-            llm_calls=calls,
+            llm_calls=tuple(run.kept_calls()),
             tool_calls=tools,
             events=tuple(e for e in list(run.events) if e.get("severity") == "warning"),
             summary=build_summary(run),
@@ -459,23 +419,6 @@ class Monitor:
         fields = {**dict(event.fields), "detector": detector}
         fields.update(first_seen_fields(self.store_setting, event.name, event.key, when, self.run))
         emit_warning(event.name, fields, span=self.run.span, run=self.run, span_id=event.span_id)
-
-
-def _call_record(row: tuple[Any, ...], step: int) -> LLMCallRecord:
-    span_id, model, start_ns, end_ns, input_tokens, output_tokens, reasons, error, input_hash, tools = row
-    return LLMCallRecord(
-        span_id=format(span_id, "016x"),
-        step=step,
-        model=model,
-        start_ns=start_ns,
-        end_ns=end_ns,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        finish_reasons=reasons,
-        error_type=error,
-        input_hash=input_hash,
-        tool_call_count=tools,
-    )
 
 
 class _Disabled:

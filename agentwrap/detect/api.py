@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, overload
 
+from agentwrap.records import LLMCallRecord  # one record of a call: the run keeps the same objects
+
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Detector",
@@ -49,32 +51,6 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "agentwrap.detectors"
 log = logging.getLogger("agentwrap")
-
-
-@dataclass(frozen=True, slots=True)
-class LLMCallRecord:
-    """One LLM call of the run (chat/generation; embeddings are not turns).
-
-    ``step`` is its 1-based position among the run's calls. ``input_hash`` identifies the
-    whole input (two calls with the same hash sent the same request).
-    """
-
-    span_id: str
-    step: int
-    model: str | None
-    start_ns: int
-    end_ns: int
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    finish_reasons: tuple[str, ...] = ()
-    error_type: str | None = None
-    input_hash: str | None = None
-    tool_call_count: int = 0
-
-    @property
-    def duration_s(self) -> float:
-        """Wall time of the call in seconds."""
-        return max(self.end_ns - self.start_ns, 0) / 1e9
 
 
 @dataclass(frozen=True, slots=True)
