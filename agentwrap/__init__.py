@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import importlib
 
-from agentwrap._version import __version__
-
 TYPE_CHECKING = False  # not typing's: importing typing alone costs milliseconds at start-up
 if TYPE_CHECKING:
     from typing import Any
@@ -20,6 +18,7 @@ if TYPE_CHECKING:
     from agentwrap._instrument import instrument, instrumented_providers, uninstrument
     from agentwrap._run import Run, current_run, run
     from agentwrap._summary import SUMMARY_FIELDS
+    from agentwrap._version import __version__
     from agentwrap.detect import (
         BudgetExceeded,
         DetectorEvent,
@@ -39,6 +38,7 @@ _LAZY = {
     "Run": "agentwrap._run",
     "RunRecords": "agentwrap.detect",
     "SUMMARY_FIELDS": "agentwrap._summary",
+    "__version__": "agentwrap._version",
     "current_run": "agentwrap._run",
     "instrument": "agentwrap._instrument",
     "instrumented_providers": "agentwrap._instrument",

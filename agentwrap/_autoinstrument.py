@@ -23,19 +23,11 @@ if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
     from typing import Any
 
-__all__ = ["ENV_VAR", "enabled", "start"]
+__all__ = ["instrument_now", "start"]
 
-ENV_VAR = "AGENTWRAP_AUTO_INSTRUMENT"
-_OFF = ("", "0", "false", "no", "off")
 _lock = _thread.RLock()  # (not threading: importing it costs milliseconds at start-up)
 _started = False
 _instrumented = False
-
-
-def enabled(env: Any = None) -> bool:
-    """Whether the variable asks for auto-instrumentation."""
-    value = (os.environ if env is None else env).get(ENV_VAR, "")
-    return str(value).strip().lower() not in _OFF
 
 
 class _FirstSDKImport:

@@ -1,4 +1,4 @@
-"""Exporters and sinks chosen by environment variables (auto-instrumentation's configuration).
+"""Exporters and sinks chosen by environment variables (for instrument() and the env-var hook alike).
 
 They apply to the TracerProvider agentwrap builds for itself; an app that set up its own
 provider also chose its own exporters.
