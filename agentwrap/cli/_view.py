@@ -6,11 +6,12 @@ builds each trace's span tree; :mod:`agentwrap.cli._render` draws it.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from agentwrap.sinks import _jsonl as jsonl
 
 __all__ = ["SpanNode", "TraceView", "describe", "load_runs", "read_records"]
 
@@ -43,17 +44,9 @@ class TraceView:
 
 def read_records(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
     """Parse JSONL lines, skipping (and logging) lines that are not JSON objects."""
-    for number, line in enumerate(lines, 1):
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            log.warning("agentwrap: line %d is not JSON; skipped", number)
-            continue
-        if isinstance(record, dict):
-            yield record
+    return jsonl.read_records(
+        lines, on_skip=lambda number: log.warning("agentwrap: line %d is not JSON; skipped", number)
+    )
 
 
 def load_runs(records: Iterable[dict[str, Any]]) -> list[TraceView]:

@@ -28,6 +28,7 @@ from agentwrap.detect.api import (
     occurrence_time,
 )
 from agentwrap.detect.store import AnyStore, Observation
+from agentwrap.sinks._jsonl import read_jsonl
 
 __all__ = [
     "BackfillResult",
@@ -41,21 +42,6 @@ __all__ = [
 log = logging.getLogger("agentwrap")
 
 _NOT_CALLS = (sc.OP_EXECUTE_TOOL, sc.OP_INVOKE_AGENT, sc.OP_EMBEDDINGS)
-
-
-def read_jsonl(path: str) -> Iterator[dict[str, Any]]:
-    """The JSON objects of a JSONL file (lines that are not JSON objects are skipped)."""
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                yield record
 
 
 def _int(value: Any) -> int | None:

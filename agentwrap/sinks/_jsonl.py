@@ -1,9 +1,11 @@
 """One JSON object per line in a file: spans, events and run summaries side by side.
 
-Writes are whole lines in a single ``write`` on a file opened for appending, so several
-processes can share one file without interleaving inside a line. Spans arrive from the OTel
-batch processor's thread; summaries and events from the application's threads, and a writer
-thread of the sink writes them (see :class:`JsonlSink`).
+The one place that knows the file's format: :class:`JsonlSink` writes it, :func:`read_records`
+and :func:`read_jsonl` read it back (``agentwrap view``, ``import``, ``report --from``,
+``backfill``). Writes are whole lines in a single ``write`` on a file opened for appending,
+so several processes can share one file without interleaving inside a line. Spans arrive from
+the OTel batch processor's thread; summaries and events from the application's threads, and
+a writer thread of the sink writes them (see :class:`JsonlSink`).
 """
 
 from __future__ import annotations
@@ -12,38 +14,56 @@ import json
 import logging
 import os
 import threading
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-__all__ = ["JsonlSink", "JsonlSpanExporter", "span_to_record"]
+from agentwrap.sinks._writer import BackgroundWriter
+
+__all__ = ["JsonlSink", "JsonlSpanExporter", "read_jsonl", "read_records", "span_to_record"]
+
+log = logging.getLogger("agentwrap")
+
+
+def _line(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, default=str, separators=(",", ":")) + "\n"
 
 
 class JsonlSink:
     """Append records to a JSONL file (created with its parent directories).
 
     :meth:`emit` runs where a run closes or a warning fires, i.e. on the application's thread:
-    it serializes the record there and hands the line to a writer thread, which appends and
-    flushes it within milliseconds (no file I/O on the calling thread). :meth:`flush` waits for
-    the lines handed over so far; :meth:`close` (telemetry shutdown, exit, SIGTERM) flushes
-    first, within a bounded time. Spans arrive through :meth:`emit_many` from the OTel batch
-    processor's own thread and are written there.
+    it serializes the record there and hands the line to a :class:`BackgroundWriter`, whose
+    thread appends and flushes it within milliseconds (no file I/O on the calling thread). The
+    queue holds at most ``max_queue`` lines: behind a hung disk, further lines are dropped and
+    counted in :attr:`dropped` rather than held in memory. :meth:`flush` waits for the lines
+    handed over so far; :meth:`close` (telemetry shutdown, exit, SIGTERM) flushes first, within
+    a bounded time. Spans arrive through :meth:`emit_many` from the OTel batch processor's own
+    thread and are written there.
     """
 
     CLOSE_FLUSH_S = 0.5  # how long close() waits for queued lines (exit must not be held up)
     IDLE_EXIT_S = 5.0  # the writer thread ends after this long without lines (a later emit restarts it)
+    MAX_QUEUE = 10_000  # lines waiting for the writer thread at most
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], max_queue: int = MAX_QUEUE) -> None:
         self.path = os.fspath(path)
         self._lock = threading.Lock()  # the file handle
         self._file: IO[str] | None = None
-        self._queue = threading.Condition(threading.Lock())  # the lines not yet written
-        self._pending: list[str] = []
-        self._writing = False
-        self._writer: threading.Thread | None = None
+        self._writer: BackgroundWriter[str] = BackgroundWriter(
+            self._write_lines,
+            name="agentwrap-jsonl",
+            max_queue=max_queue,
+            batch_size=max_queue,
+            idle_exit_s=self.IDLE_EXIT_S,
+        )
+
+    @property
+    def dropped(self) -> int:
+        """Lines dropped because the writer thread's queue was full."""
+        return self._writer.dropped
 
     def _handle(self) -> IO[str]:
         if self._file is None or self._file.closed:
@@ -59,72 +79,61 @@ class JsonlSink:
             handle.write(text)
             handle.flush()
 
-    def emit(self, record: dict[str, Any]) -> None:
-        """Queue one record as a line for the writer thread."""
-        line = json.dumps(record, ensure_ascii=False, default=str, separators=(",", ":")) + "\n"
-        with self._queue:
-            self._pending.append(line)
-            if self._writer is None:
-                self._writer = threading.Thread(target=self._write_loop, name="agentwrap-jsonl", daemon=True)
-                try:
-                    self._writer.start()
-                except RuntimeError:  # no new threads (interpreter shutting down): write here
-                    self._writer = None
-                    lines, self._pending = self._pending, []
-                    self._append("".join(lines))
-                    return
-            self._queue.notify()
+    def _write_lines(self, lines: list[str], final: bool) -> None:
+        try:
+            self._append("".join(lines))
+        except OSError as exc:
+            log.warning("agentwrap: could not write %d record(s) to %s: %s", len(lines), self.path, exc)
 
-    def _write_loop(self) -> None:
-        while True:
-            with self._queue:
-                if not self._pending:
-                    self._queue.wait(self.IDLE_EXIT_S)
-                if not self._pending:
-                    self._writer = None
-                    return
-                lines, self._pending = self._pending, []
-                self._writing = True
-            try:
-                self._append("".join(lines))
-            except OSError as exc:
-                logging.getLogger("agentwrap").warning(
-                    "agentwrap: could not write %d record(s) to %s: %s", len(lines), self.path, exc
-                )
-            finally:
-                with self._queue:
-                    self._writing = False
-                    self._queue.notify_all()
+    def emit(self, record: dict[str, Any]) -> None:
+        """Queue one record as a line for the writer thread (never waits on the file)."""
+        self._writer.put(_line(record))
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until the lines emitted so far are in the file (False if ``timeout`` ran out)."""
-        deadline = time.monotonic() + timeout
-        with self._queue:
-            while self._pending or self._writing:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._queue.notify()
-                self._queue.wait(remaining)
-        return True
+        return self._writer.flush(timeout)
 
     def emit_many(self, records: Sequence[dict[str, Any]]) -> None:
         """Append several records with one write (from the span processor's thread)."""
-        if not records:
-            return
-        text = "".join(
-            json.dumps(r, ensure_ascii=False, default=str, separators=(",", ":")) + "\n" for r in records
-        )
-        self._append(text)
+        if records:
+            self._append("".join(_line(r) for r in records))
 
     def close(self) -> None:
         """Write what is queued (waiting at most CLOSE_FLUSH_S), then close the file; a later
         emit reopens it."""
-        self.flush(self.CLOSE_FLUSH_S)
+        self._writer.close(self.CLOSE_FLUSH_S)
         with self._lock:
             if self._file is not None:
                 self._file.close()
                 self._file = None
+
+
+def read_records(
+    lines: Iterable[str | bytes], on_skip: Callable[[int], None] | None = None
+) -> Iterator[dict[str, Any]]:
+    """The records of JSONL lines, in order.
+
+    Blank lines and JSON values that are not objects are passed over; a line that is not JSON
+    is skipped too, and ``on_skip(line_number)`` (1-based) hears of it.
+    """
+    for number, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if on_skip is not None:
+                on_skip(number)
+            continue
+        if isinstance(record, dict):
+            yield record
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """The records of a JSONL file (lines that are not JSON objects are skipped)."""
+    with open(path, encoding="utf-8") as handle:
+        yield from read_records(handle)
 
 
 def _hex_span_id(span_id: int) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+from agentwrap.sinks._jsonl import read_records
 from agentwrap.store._base import RunStore, WriteCounts
 
 __all__ = ["import_jsonl"]
@@ -29,8 +29,13 @@ def import_jsonl(
     batch: list[dict[str, Any]] = []
     done = 0
 
-    def flush() -> None:
+    def counted() -> Iterator[bytes]:
         nonlocal done
+        for raw in handle:
+            done += len(raw)
+            yield raw
+
+    def flush() -> None:
         counts = store.write(batch)
         for key, value in counts.items():
             totals[key] += value
@@ -38,18 +43,11 @@ def import_jsonl(
         if progress is not None:
             progress(done)
 
-    for raw in handle:
-        done += len(raw)
-        line = raw.strip()
-        if not line:
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            totals["skipped"] += 1
-            continue
-        if isinstance(record, dict):
-            batch.append(record)
+    def skipped(_line: int) -> None:
+        totals["skipped"] += 1
+
+    for record in read_records(counted(), on_skip=skipped):
+        batch.append(record)
         if len(batch) >= batch_size:
             flush()
     flush()

@@ -3,17 +3,16 @@
 It also takes finished spans (through :class:`StoreSpanExporter`), so the dashboard can draw
 a run's waterfall straight from the store.
 
-``emit`` only puts the record on a bounded queue (it never waits: when the queue is full the
-record is dropped and counted; the JSONL file, if any, still has it). A daemon thread writes
-batches to the store. A store that cannot be reached (a database down, a locked file) costs
-the writer thread a retry later, never the app: ``close`` waits a bounded time.
+``emit`` only puts the record on the bounded queue of a
+:class:`~agentwrap.sinks._writer.BackgroundWriter` (it never waits: when the queue is full
+the record is dropped and counted; the JSONL file, if any, still has it). The writer's daemon
+thread writes batches to the store. A store that cannot be reached (a database down, a locked
+file) costs the writer thread a retry later, never the app: ``close`` waits a bounded time.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -22,18 +21,22 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from agentwrap.sinks._jsonl import span_to_record
+from agentwrap.sinks._writer import BackgroundWriter
 from agentwrap.store._base import RunStore
 
 __all__ = ["StoreSink", "StoreSpanExporter"]
 
 log = logging.getLogger("agentwrap")
 
-_STOP = object()
 _STORED_TYPES = ("run.summary", "event")
 
 
 class StoreSink:
-    """Write ``run.summary`` and ``event`` records to a :class:`RunStore` in the background."""
+    """Write ``run.summary`` and ``event`` records to a :class:`RunStore` in the background.
+
+    :attr:`dropped` counts the records a full queue turned away, :attr:`written` those stored,
+    :attr:`failed_batches` the batches given up after their retries.
+    """
 
     def __init__(
         self,
@@ -45,74 +48,44 @@ class StoreSink:
         retry_delay_s: float = 1.0,
     ) -> None:
         self.store = store
-        self.dropped = 0
         self.failed_batches = 0
         self.written = 0
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
-        self._batch_size = batch_size
         self._close_timeout_s = close_timeout_s
         self._retry_delay_s = retry_delay_s
         self._closed = False
         self._warned = False
-        self._thread = threading.Thread(target=self._work, name="agentwrap-store", daemon=True)
-        self._thread.start()
+        self._writer: BackgroundWriter[dict[str, Any]] = BackgroundWriter(
+            self._write, name="agentwrap-store", max_queue=max_queue, batch_size=batch_size
+        )
+
+    @property
+    def dropped(self) -> int:
+        """Records dropped because the writer thread's queue was full."""
+        return self._writer.dropped
 
     def emit(self, record: dict[str, Any]) -> None:
         """Queue a summary or event record for the store; never blocks."""
-        if self._closed or record.get("type") not in _STORED_TYPES:
-            return
-        try:
-            self._queue.put_nowait(record)
-        except queue.Full:
-            self.dropped += 1
+        if not self._closed and record.get("type") in _STORED_TYPES:
+            self._writer.put(record)
 
     def emit_spans(self, records: Sequence[dict[str, Any]]) -> None:
         """Queue span records (from :class:`StoreSpanExporter`); never blocks."""
         for record in records:
             if self._closed:
                 return
-            try:
-                self._queue.put_nowait(record)
-            except queue.Full:
-                self.dropped += 1
+            self._writer.put(record)
 
     def flush(self, timeout_s: float = 5.0) -> bool:
         """Wait (at most ``timeout_s``) until every queued record was handled."""
-        deadline = time.monotonic() + timeout_s
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return not self._queue.unfinished_tasks
+        return self._writer.flush(timeout_s)
 
     def close(self) -> None:
         """Write what is queued (waiting a bounded time), then close the store."""
         if self._closed:
             return
         self._closed = True
-        try:
-            self._queue.put(_STOP, timeout=self._close_timeout_s)
-        except queue.Full:
-            pass
-        self._thread.join(self._close_timeout_s)
-        if not self._thread.is_alive():
+        if self._writer.close(self._close_timeout_s):
             self.store.close()
-
-    def _work(self) -> None:
-        while True:
-            first = self._queue.get()
-            batch = [first]
-            while len(batch) < self._batch_size:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            stop = any(item is _STOP for item in batch)
-            records = [item for item in batch if item is not _STOP]
-            if records:
-                self._write(records, last_chance=stop or self._closed)
-            for _ in batch:
-                self._queue.task_done()
-            if stop:
-                return
 
     def _write(self, records: list[dict[str, Any]], last_chance: bool) -> None:
         for attempt in range(1 if last_chance else 3):
