@@ -26,7 +26,7 @@ from agentwrap.provider import (
     sha256_hex_memo,
 )
 
-__all__ = ["ChatCompletionsEndpoint", "ChatStreamAccumulator"]
+__all__ = ["ChatCompletionsEndpoint", "ChatStreamAccumulator", "estimated_usage"]
 
 # JSON body key -> gen_ai.request.<suffix>
 _PARAMS = {
@@ -407,12 +407,16 @@ class ChatStreamAccumulator:
 
     def _estimate(self, text: str, calls: list[ToolCallRequest]) -> Usage:
         # The stream carried no usage chunk (stream_options.include_usage was not set): count.
-        model = self._request.model
         messages = self._body.get("messages")
-        prompt = canonical_json(messages) if messages else ""
-        output = text + "".join(f"{c.name}{c.arguments}" for c in calls)
-        return Usage(
-            input_tokens=count_tokens(prompt, model),
-            output_tokens=count_tokens(output, model),
-            estimated=True,
-        )
+        return estimated_usage(canonical_json(messages) if messages else "", text, calls, self._request.model)
+
+
+def estimated_usage(prompt: str, text: str, calls: list[ToolCallRequest], model: str | None) -> Usage:
+    """Usage counted by agentwrap for a stream that reported none (shared with Responses): the
+    prompt's JSON in, the text and each tool call's name and arguments out."""
+    output = text + "".join(f"{c.name}{c.arguments}" for c in calls)
+    return Usage(
+        input_tokens=count_tokens(prompt, model),
+        output_tokens=count_tokens(output, model),
+        estimated=True,
+    )

@@ -25,12 +25,18 @@ from agentwrap.provider import (
     canonical_json,
     capture_content,
     conversation_hashes,
-    count_tokens,
     semconv,
     sha256_hex_items,
 )
 
-from ._openai_chat import field, prompt_version, request_params, semconv_tools, usage_from
+from ._openai_chat import (
+    estimated_usage,
+    field,
+    prompt_version,
+    request_params,
+    semconv_tools,
+    usage_from,
+)
 
 __all__ = ["ResponsesEndpoint", "ResponsesStreamAccumulator", "finish_reason"]
 
@@ -290,11 +296,5 @@ class ResponsesStreamAccumulator:
 
     def _estimate(self, text: str, calls: list[ToolCallRequest]) -> Usage:
         # No usage arrived (the stream broke off before its terminal event): count.
-        model = self._request.model
         prompt = canonical_json([self._body.get("instructions"), self._body.get("input")])
-        output = text + "".join(f"{c.name}{c.arguments}" for c in calls)
-        return Usage(
-            input_tokens=count_tokens(prompt, model),
-            output_tokens=count_tokens(output, model),
-            estimated=True,
-        )
+        return estimated_usage(prompt, text, calls, self._request.model)

@@ -36,22 +36,24 @@ ROUTES: dict[str, Endpoint] = {
     "/embeddings": EmbeddingsEndpoint(),
 }
 
-_CHAT = "openai.lib.streaming.chat"
-_RESPONSES = "openai.lib.streaming.responses"
+
+def _stream_helper(module: str, prefix: str) -> list[Target]:
+    """The closing methods of one ``stream()`` helper: ``<prefix>Stream.close`` / ``__exit__``,
+    ``<prefix>StreamManager.__exit__``, and their ``Async<prefix>...`` twins."""
+    return [
+        (module, f"{prefix}Stream", "close", "close"),
+        (module, f"{prefix}Stream", "__exit__", "exit"),
+        (module, f"{prefix}StreamManager", "__exit__", "exit"),
+        (module, f"Async{prefix}Stream", "close", "aclose"),
+        (module, f"Async{prefix}Stream", "__aexit__", "aexit"),
+        (module, f"Async{prefix}StreamManager", "__aexit__", "aexit"),
+    ]
+
+
 HELPER_METHODS: list[Target] = [
-    (_CHAT, "ChatCompletionStream", "close", "close"),
-    (_CHAT, "ChatCompletionStream", "__exit__", "exit"),
-    (_CHAT, "ChatCompletionStreamManager", "__exit__", "exit"),
-    (_CHAT, "AsyncChatCompletionStream", "close", "aclose"),
-    (_CHAT, "AsyncChatCompletionStream", "__aexit__", "aexit"),
-    (_CHAT, "AsyncChatCompletionStreamManager", "__aexit__", "aexit"),
+    *_stream_helper("openai.lib.streaming.chat", "ChatCompletion"),
     # The Responses API (and its helpers) exist from openai 1.66 on.
-    (_RESPONSES, "ResponseStream", "close", "close"),
-    (_RESPONSES, "ResponseStream", "__exit__", "exit"),
-    (_RESPONSES, "ResponseStreamManager", "__exit__", "exit"),
-    (_RESPONSES, "AsyncResponseStream", "close", "aclose"),
-    (_RESPONSES, "AsyncResponseStream", "__aexit__", "aexit"),
-    (_RESPONSES, "AsyncResponseStreamManager", "__aexit__", "aexit"),
+    *_stream_helper("openai.lib.streaming.responses", "Response"),
     ("openai._response", "ResponseContextManager", "__exit__", "exit"),
     ("openai._response", "AsyncResponseContextManager", "__aexit__", "aexit"),
 ]

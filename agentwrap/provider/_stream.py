@@ -52,6 +52,13 @@ class _StreamState:
         if not self.call.ended:
             self.call.fail(exc)
 
+    def stop(self, exc: BaseException) -> None:
+        """End when reading the next chunk raised: drained, or failed with that exception."""
+        if isinstance(exc, (StopIteration, StopAsyncIteration)):
+            self.finish(True)
+        else:
+            self.fail(exc)
+
     def end(self, exc: BaseException | None) -> None:
         """End at a ``with`` block's exit or a close: failed if an exception left it."""
         if exc is not None and not isinstance(exc, GeneratorExit):
@@ -96,11 +103,8 @@ class SyncStreamProxy(StreamProxy):
     def __next__(self) -> Any:
         try:
             chunk = self.__wrapped__.__next__()
-        except StopIteration:
-            guarded(self._self_state.finish, True)
-            raise
         except BaseException as exc:
-            guarded(self._self_state.fail, exc)
+            guarded(self._self_state.stop, exc)
             raise
         self._self_state.on_chunk(chunk)
         return chunk
@@ -134,11 +138,8 @@ class AsyncStreamProxy(StreamProxy):
     async def __anext__(self) -> Any:
         try:
             chunk = await self.__wrapped__.__anext__()
-        except StopAsyncIteration:
-            guarded(self._self_state.finish, True)
-            raise
         except BaseException as exc:
-            guarded(self._self_state.fail, exc)
+            guarded(self._self_state.stop, exc)
             raise
         self._self_state.on_chunk(chunk)
         return chunk
