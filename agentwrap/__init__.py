@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from agentwrap._config import Config
     from agentwrap._errors import AgentwrapError
     from agentwrap._instrument import instrument, instrumented_providers, uninstrument
-    from agentwrap._run import Run, current_run, run
+    from agentwrap._run import Run
+    from agentwrap._scope import current_run, run
     from agentwrap._summary import SUMMARY_FIELDS
     from agentwrap._version import __version__
     from agentwrap.detect import (
@@ -39,11 +40,11 @@ _LAZY = {
     "RunRecords": "agentwrap.detect",
     "SUMMARY_FIELDS": "agentwrap._summary",
     "__version__": "agentwrap._version",
-    "current_run": "agentwrap._run",
+    "current_run": "agentwrap._scope",
     "instrument": "agentwrap._instrument",
     "instrumented_providers": "agentwrap._instrument",
     "register_detector": "agentwrap.detect",
-    "run": "agentwrap._run",
+    "run": "agentwrap._scope",
     "uninstrument": "agentwrap._instrument",
     "unregister_detector": "agentwrap.detect",
 }

@@ -8,21 +8,20 @@ here runs behind :func:`~agentwrap._errors.guarded` at the patch boundary.
 from __future__ import annotations
 
 import contextvars
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from agentwrap import _semconv as sc
+from agentwrap import _tracing
 from agentwrap._errors import guarded
 from agentwrap._implicit import implicit_run
-from agentwrap._run import Run, current_run
+from agentwrap._run import Run
+from agentwrap._scope import current_run
 from agentwrap._telemetry import Telemetry, get_telemetry
-from agentwrap.records import LLMRequest, LLMResponse, Usage
+from agentwrap.records import LLMRequest, LLMResponse
 
 __all__ = ["Call", "in_traced_call", "start_call"]
 
@@ -34,72 +33,6 @@ _sending: contextvars.ContextVar[bool] = contextvars.ContextVar("agentwrap_sendi
 def in_traced_call() -> bool:
     """Whether the caller is inside an SDK call that agentwrap already traces."""
     return _sending.get()
-
-
-def _request_attributes(request: LLMRequest, capture: bool) -> dict[str, Any]:
-    attrs = sc.call_identity_attributes(request)
-    if request.stream:
-        attrs[sc.GEN_AI_REQUEST_STREAM] = True
-    for key, value in request.params.items():
-        attrs[sc.GEN_AI_REQUEST_PREFIX + key] = value
-    if request.previous_response_id:
-        attrs[sc.GEN_AI_REQUEST_PREVIOUS_RESPONSE_ID] = request.previous_response_id
-    if request.input_hash:
-        attrs[sc.AGENTWRAP_PROMPT_HASH] = request.input_hash
-    if request.prompt_version_hash:
-        attrs[sc.AGENTWRAP_PROMPT_VERSION_HASH] = request.prompt_version_hash
-    attrs.update(request.attributes)
-    if capture:
-        for key, value in (
-            (sc.GEN_AI_INPUT_MESSAGES, request.messages),
-            (sc.GEN_AI_SYSTEM_INSTRUCTIONS, request.system),
-            (sc.GEN_AI_TOOL_DEFINITIONS, request.tools),
-        ):
-            if value:
-                attrs[key] = json.dumps(value, ensure_ascii=False, default=str)
-    return attrs
-
-
-def _usage_attributes(usage: Usage) -> dict[str, Any]:
-    pairs = (
-        (sc.GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens),
-        (sc.GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens),
-        (sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cache_read_input_tokens),
-        (sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cache_creation_input_tokens),
-        (sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_output_tokens),
-    )
-    attrs: dict[str, Any] = {key: value for key, value in pairs if value is not None}
-    if usage.estimated:
-        attrs[sc.AGENTWRAP_USAGE_ESTIMATED] = True
-    return attrs
-
-
-def _response_attributes(response: LLMResponse, capture: bool) -> dict[str, Any]:
-    attrs: dict[str, Any] = {}
-    if response.response_id:
-        attrs[sc.GEN_AI_RESPONSE_ID] = response.response_id
-    if response.model:
-        attrs[sc.GEN_AI_RESPONSE_MODEL] = response.model
-    if response.finish_reasons:
-        attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = list(response.finish_reasons)
-    if response.usage is not None:
-        attrs.update(_usage_attributes(response.usage))
-    attrs.update(response.attributes)
-    if capture and (response.output_text or response.tool_calls):
-        attrs[sc.GEN_AI_OUTPUT_MESSAGES] = json.dumps(_output_messages(response), ensure_ascii=False)
-    return attrs
-
-
-def _output_messages(response: LLMResponse) -> list[dict[str, Any]]:
-    parts: list[dict[str, Any]] = []
-    if response.output_text:
-        parts.append({"type": "text", "content": response.output_text})
-    for call in response.tool_calls:
-        parts.append(
-            {"type": "tool_call", "id": call.call_id, "name": call.name, "arguments": call.arguments}
-        )
-    reason = response.finish_reasons[0] if response.finish_reasons else None
-    return [{"role": "assistant", "parts": parts, "finish_reason": reason}]
 
 
 class Call:
@@ -131,19 +64,13 @@ class Call:
         if self.run is not None:
             # May raise BudgetExceeded (enforce mode): before the span starts and anything is sent.
             self.run.on_request(request, self.started_ns)
-        name = f"{request.operation} {request.model}" if request.model else request.operation
         parent = None
         if self.run is not None:
             parent = self.run.call_context
             if parent is None and not trace.get_current_span().get_span_context().is_valid:
                 parent = self.run.root_context  # the run came along into a pool thread, no span did
-        self.span = telemetry.tracer.start_span(
-            name,
-            context=parent,
-            kind=SpanKind.CLIENT,
-            attributes=_request_attributes(request, telemetry.config.capture_content),
-            start_time=self.started_ns,
-        )
+        capture = telemetry.config.capture_content
+        self.span = _tracing.start_call_span(telemetry.tracer, request, parent, self.started_ns, capture)
 
     # The span is current only while the SDK method runs (so HTTP-level spans nest under it),
     # never across a returned stream: the caller's context must be the same after each read.
@@ -198,10 +125,11 @@ class Call:
         if self.first_chunk_ns is None:
             self.first_chunk_ns = time.time_ns()
 
-    def _add_time_to_first_chunk(self, attrs: dict[str, Any]) -> None:
-        if self.first_chunk_ns is not None:
-            ttfc = (self.first_chunk_ns - self.started_ns) / 1e9
-            attrs[sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttfc
+    def _first_chunk_s(self) -> float | None:
+        """Time to first chunk in seconds (None: no chunk came, or not a stream)."""
+        if self.first_chunk_ns is None:
+            return None
+        return (self.first_chunk_ns - self.started_ns) / 1e9
 
     def finish(self, response: LLMResponse | None, *, completed: bool = True) -> None:
         """End the call with what the model answered (or what a stream added up to)."""
@@ -209,17 +137,14 @@ class Call:
             return
         self.ended = True
         end_ns = time.time_ns()
-        # One set_attributes: each call takes the span's lock and cleans the values again.
-        attrs = (
-            _response_attributes(response, self.telemetry.config.capture_content)
-            if response is not None
-            else {}
+        _tracing.set_call_response(
+            self.span,
+            response,
+            stream=self.request.stream,
+            completed=completed,
+            first_chunk_s=self._first_chunk_s(),
+            capture=self.telemetry.config.capture_content,
         )
-        if self.request.stream:
-            attrs[sc.AGENTWRAP_STREAM_COMPLETED] = completed
-            self._add_time_to_first_chunk(attrs)
-        if attrs:
-            self.span.set_attributes(attrs)
         self._end(response, end_ns, None, completed)
 
     def fail(self, exc: BaseException) -> None:
@@ -229,11 +154,7 @@ class Call:
         self.ended = True
         end_ns = time.time_ns()
         error_type = type(exc).__qualname__
-        attrs: dict[str, Any] = {sc.ERROR_TYPE: error_type}
-        self._add_time_to_first_chunk(attrs)  # a stream that broke off after some chunks
-        self.span.set_attributes(attrs)
-        # Only the class name: provider error messages can echo parts of an API key.
-        self.span.set_status(Status(StatusCode.ERROR, error_type))
+        _tracing.set_call_error(self.span, error_type, self._first_chunk_s())
         self._end(None, end_ns, error_type)
 
     def _end(

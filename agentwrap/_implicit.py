@@ -30,7 +30,7 @@ from typing import Any
 
 from opentelemetry import trace
 
-from agentwrap import _semconv as sc
+from agentwrap import _tracing
 from agentwrap._errors import guarded
 from agentwrap._run import Run
 from agentwrap._telemetry import Telemetry
@@ -95,9 +95,7 @@ class ImplicitRun(Run):
         self.tracker = tracker
         self.conversation = conversation
         self.last_activity_ns = self.started_ns
-        self.span.set_attribute(
-            sc.AGENTWRAP_RUN_IMPLICIT, "trace" if conversation.trace_id else "conversation"
-        )
+        _tracing.mark_implicit(self.span, "trace" if conversation.trace_id else "conversation")
         if conversation.trace_id is None:  # its calls hang under its root span
             self.call_context = trace.set_span_in_context(self.span)
 

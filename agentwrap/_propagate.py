@@ -25,7 +25,8 @@ from typing import Any
 import wrapt
 
 from agentwrap._errors import report_internal_error
-from agentwrap._run import Run, current_run, running
+from agentwrap._run import Run
+from agentwrap._scope import current_run, running
 
 __all__ = ["install"]
 

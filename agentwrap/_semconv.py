@@ -84,12 +84,19 @@ AGENTWRAP_RUN_ATTRIBUTE_PREFIX = "agentwrap.run.attribute."
 AGENTWRAP_RUN_SUMMARY = "agentwrap.run.summary"
 AGENTWRAP_RUN_PARENT_ID = "agentwrap.run.parent_id"
 AGENTWRAP_RUN_IMPLICIT = "agentwrap.run.implicit"
+# The run summary event's counts (beside the summary itself) and run.terminated's fields.
+AGENTWRAP_RUN_TURNS = "agentwrap.run.turns"
+AGENTWRAP_RUN_TOOL_CALLS = "agentwrap.run.tool_calls"
+AGENTWRAP_RUN_SAME_TOOL_RETRIES = "agentwrap.run.same_tool_retries"
+AGENTWRAP_RUN_TERMINATION_PREFIX = "agentwrap.run.termination."
 AGENTWRAP_TOOL_ARGUMENTS_HASH = "agentwrap.tool.call.arguments_hash"
 AGENTWRAP_TOOL_RESULT_MISSING = "agentwrap.tool.call.result_missing"
+AGENTWRAP_TOOL_ARGUMENTS_VALID = "agentwrap.tool.call.arguments_valid"
 AGENTWRAP_EVENT_PREFIX = "agentwrap.event."
 
 # Event names
 EVENT_RUN_SUMMARY = "run.summary"
+EVENT_RUN_TERMINATED = "run.terminated"
 EVENT_STREAM_ABANDONED = "stream.abandoned"
 
 # Written by the provider patches (through agentwrap.provider.semconv): request, response and

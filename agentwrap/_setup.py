@@ -40,11 +40,11 @@ from agentwrap._config import Config, load_config
 from agentwrap._errors import guarded, report_internal_error
 from agentwrap._implicit import close_implicit_runs
 from agentwrap._metrics import Metrics
+from agentwrap._open_runs import open_runs
 from agentwrap._otel_export import logger_provider_from_env, meter_provider_from_env, shutdown_bounded
-from agentwrap._run import open_runs
 from agentwrap._telemetry import Telemetry, active_telemetry, set_default_factory, set_telemetry
 from agentwrap.detect._live import flush_all, live_first_seen
-from agentwrap.detect._monitor import new_monitor
+from agentwrap.detect._observers import OBSERVERS
 from agentwrap.sinks import JsonlSink, JsonlSpanExporter, LoggingSink, Sink
 from agentwrap.sinks._otel_logs import OtelLogSink
 
@@ -152,7 +152,7 @@ def build_telemetry(
         guarded(_exporters.add_env_exporters, own)
     for sink in guarded(_exporters.env_sinks) or []:
         out.add_sink(sink)
-    return Telemetry(config, tracer_provider, out.sinks, metrics, [new_monitor], out.closers())
+    return Telemetry(config, tracer_provider, out.sinks, metrics, OBSERVERS, out.closers())
 
 
 def _wire_process(config: Config) -> None:

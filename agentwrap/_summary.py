@@ -25,10 +25,9 @@ The seed's ``summarized_metadata`` fields, and what each one means here:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from agentwrap._run import Run
+from agentwrap._accumulator import RunAccumulator
 
 __all__ = ["SUMMARY_FIELDS", "build_summary", "build_summary_record"]
 
@@ -51,16 +50,16 @@ def _seconds(ns: int) -> str:
     return f"{max(ns, 0) / 1e9:.2f}s"
 
 
-def _same_tool_retries(run: Run) -> int:
+def _same_tool_retries(run: RunAccumulator) -> int:
     return sum(count - 1 for count in run.tool_key_counts.values())  # every call, kept or not
 
 
-def _main_model(run: Run) -> str | None:
+def _main_model(run: RunAccumulator) -> str | None:
     models = run.model_counts
     return models.most_common(1)[0][0] if models else None
 
 
-def build_summary(run: Run) -> dict[str, Any]:
+def build_summary(run: RunAccumulator) -> dict[str, Any]:
     """The seed's ``summarized_metadata`` object for a closed run."""
     capture = run.telemetry.config.capture_content
     end_ns = run.ended_ns or 0
@@ -90,7 +89,7 @@ def build_summary(run: Run) -> dict[str, Any]:
     }
 
 
-def build_summary_record(run: Run) -> dict[str, Any]:
+def build_summary_record(run: RunAccumulator) -> dict[str, Any]:
     """The record the sinks get: the seed object as is, plus who the run was.
 
     A run with more than twice ``RECORDS_KEPT`` tool calls lists the first and the last
@@ -112,7 +111,7 @@ def build_summary_record(run: Run) -> dict[str, Any]:
         # Beside the seed's object, never inside it: its fields stay exactly the seed's.
         "warnings": dict(run.warning_counts),
         # run.terminated's fields (agentwrap.detect): why and how the run stopped, against its bounds.
-        "termination": getattr(run, "termination", None),
+        "termination": run.termination,
         # The whole run's tokens (the seed's per-tool-call usage misses the final answer's).
         "usage": _run_usage(run),
     }
@@ -121,6 +120,6 @@ def build_summary_record(run: Run) -> dict[str, Any]:
     return record
 
 
-def _run_usage(run: Run) -> dict[str, int]:
+def _run_usage(run: RunAccumulator) -> dict[str, int]:
     tokens_in, tokens_out = run.input_tokens, run.output_tokens
     return {"input_tokens": tokens_in, "output_tokens": tokens_out, "total_tokens": tokens_in + tokens_out}

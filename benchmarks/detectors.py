@@ -309,12 +309,15 @@ def markdown(title: str, results: list[tuple[Trajectory, set[str]]]) -> list[str
 
 
 def hook_cost(calls: int = 5000, repeats: int = 5) -> float:
-    """Median microseconds the run monitor's hooks add to one LLM call that asks for one tool.
+    """Median microseconds the run observers' hooks add to one LLM call that asks for one tool.
 
-    The hooks are called directly (no HTTP, no span export), on a run with no bound crossed
-    and nothing flagged: the steady-state cost every call pays.
+    The observers agentwrap registers (bounds, heuristics, detectors) are built for a run and
+    their hooks called the way the run calls them (no HTTP, no span export), with no bound
+    crossed and nothing flagged: the steady-state cost every call pays.
     """
-    from agentwrap._run import ToolExecution
+    from agentwrap._observers import Observers
+    from agentwrap._tools import ToolExecution
+    from agentwrap.detect._observers import OBSERVERS
     from agentwrap.records import LLMCallRecord, LLMRequest, LLMResponse, ToolCallRequest
     from agentwrap.records import Usage as TokenUsage
 
@@ -322,7 +325,7 @@ def hook_cost(calls: int = 5000, repeats: int = 5) -> float:
     with capture(store="off"):
         for _ in range(repeats):
             with agentwrap.run(name="bench") as run:
-                mon, span = run.monitor, run.span
+                mon, span = Observers.build(run, OBSERVERS), run.span
                 reqs = [
                     LLMRequest("openai", "chat", "m", input_hash=f"h{i}", message_count=2 + 2 * i)
                     for i in range(calls)
@@ -387,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "### Cost",
         "",
-        f"The run monitor's hooks (bounds and every heuristic) add {cost:.0f} µs to an LLM call that "
+        f"The run observers' hooks (bounds and every heuristic) add {cost:.0f} µs to an LLM call that "
         "asks for one tool (median of 5 runs of 5000 calls, hooks called directly: `hook_cost()` in "
         "this file), and the same on the 5000th call of a run as on the first: every window is "
         "bounded. User detectors run once per run, at close, not per call.",

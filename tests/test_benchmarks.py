@@ -52,4 +52,4 @@ def test_insitu_profiler_runs_and_times_the_hot_path() -> None:
     assert done.returncode == 0, done.stderr
     timed = {line.split()[-1] for line in done.stdout.splitlines()[1:]}
     # The places every non-streaming chat call goes through were timed (calls > 0).
-    assert {"_stainless:StainlessCalls.begin", "_call:Call.finish", "_run:Run._start_tool"} <= timed
+    assert {"_stainless:StainlessCalls.begin", "_call:Call.finish", "_tools:start_tool"} <= timed

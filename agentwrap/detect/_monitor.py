@@ -1,16 +1,11 @@
-"""The per-run monitor: bounds, heuristics and detectors, fed by the run as calls happen.
+"""The per-run monitor: bounds, heuristics and detectors, a run observer.
 
-The core calls five hooks (each through :func:`~agentwrap._errors.guarded`):
-
-- ``before_send(request)``: a call is about to go out (bounds; in enforce mode it may raise
-  :class:`~agentwrap.detect.bounds.BudgetExceeded`, the one exception ``guarded`` lets through);
-- ``on_call_end(call, request, response, span, completed)``: a call ended and the run recorded
-  it (``call`` is its :class:`~agentwrap.records.LLMCallRecord`), its span still open;
-- ``on_turn(call, tools)``: the run opened spans for the tools that call asked for;
-- ``on_tool_end(tool)``: a tool result went back to the model, its span still open;
-- ``on_close(exc)``: the run is closing (user detectors, ``run.terminated``).
-
-Events are emitted outside the monitor's lock; state changes happen under it.
+The run calls its hooks (see :mod:`agentwrap._observers`): ``before_send`` checks the bounds
+(in enforce mode it raises :class:`~agentwrap.detect.bounds.BudgetExceeded`), ``on_call_end``
+and ``on_turn`` run the per-call and per-tool heuristics and count against the bounds,
+``on_tool_end`` counts tool errors, and ``on_close`` runs the user detectors and returns
+``run.terminated``'s fields. Events are emitted outside the monitor's lock; state changes
+happen under it.
 """
 
 from __future__ import annotations
@@ -20,10 +15,12 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from agentwrap._errors import guarded, report_internal_error
 from agentwrap._events import emit_warning
+from agentwrap._observers import RunObserver
+from agentwrap._summary import build_summary
 from agentwrap.detect import heuristics as h
 from agentwrap.detect._live import live_first_seen
 from agentwrap.detect.api import (
@@ -36,15 +33,15 @@ from agentwrap.detect.api import (
 )
 from agentwrap.detect.bounds import Bounds, BudgetExceeded
 from agentwrap.detect.store import iso_time
-from agentwrap.sinks import LoggingSink
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
 
-    from agentwrap._run import Run, ToolExecution
+    from agentwrap._run import Run
+    from agentwrap._tools import ToolExecution
     from agentwrap.records import LLMCallRecord, LLMRequest, LLMResponse
 
-__all__ = ["Monitor", "closed_monitor", "new_monitor"]
+__all__ = ["Monitor"]
 
 log = logging.getLogger("agentwrap")
 
@@ -79,7 +76,7 @@ def _settings(config: Any) -> tuple[Bounds, h.Thresholds]:
     return bounds, th
 
 
-class Monitor:
+class Monitor(RunObserver):
     """Bounds, heuristics and detectors of one run."""
 
     def __init__(self, run: Run) -> None:
@@ -131,9 +128,6 @@ class Monitor:
         self.crossed[bound] = fields
         pending.append(("run.limit_reached", dict(fields), None, None))
 
-    def _elapsed(self) -> float:
-        return time.perf_counter() - self.run._started_perf
-
     # -- hooks ----------------------------------------------------------------------------------
 
     def before_send(self, request: LLMRequest) -> None:
@@ -144,7 +138,7 @@ class Monitor:
             step = self.turns_started + (1 if request.counts_as_turn else 0)
             if request.counts_as_turn:
                 self._cross("max_turns", step, step, "call_refused", pending)
-            self._cross("max_wall_time", self._elapsed(), step, "call_refused", pending)
+            self._cross("max_wall_time", self.run.elapsed_s(), step, "call_refused", pending)
             if self.bounds.enforce and self.crossed:
                 bound, fields = next(iter(self.crossed.items()))
                 refuse = BudgetExceeded(bound, fields["limit"], fields["value"], self.run.run_id)
@@ -156,23 +150,18 @@ class Monitor:
             raise refuse
 
     def on_call_end(
-        self,
-        call: LLMCallRecord,
-        request: LLMRequest,
-        response: LLMResponse | None,
-        span: Span,
-        completed: bool = True,
+        self, call: LLMCallRecord, request: LLMRequest, response: LLMResponse | None, span: Span
     ) -> None:
         """Per-call heuristics, while the call's span is still open.
 
-        A stream the application abandoned (``completed=False``) is recorded but not judged:
-        its text is whatever had arrived, not what the model answered.
+        A call is judged by its answer: one that failed, or whose stream the application
+        abandoned (``response`` None), only counts for ``llm.repeated_request``.
         """
         pending: Pending = []
         with self._lock:
             if call.input_hash:
                 self._repeated_request(call.input_hash, call.error_type, call.step, pending, span)
-            if response is not None and call.error_type is None and completed:
+            if response is not None:
                 self._response_checks(call, request, response, pending, span)
         if pending:
             self._emit(pending)
@@ -236,7 +225,7 @@ class Monitor:
             self.growth_fired = True
             pending.append(("prompt.growth", {"step": step, **grown}, span, None))
 
-    def on_turn(self, call: LLMCallRecord, tools: list[ToolExecution]) -> None:
+    def on_turn(self, call: LLMCallRecord, tools: Sequence[ToolExecution]) -> None:
         """Bounds on tokens, errors and tool calls; tool repetition and ping-pong."""
         pending: Pending = []
         with self._lock:
@@ -292,18 +281,19 @@ class Monitor:
         if pending:
             self._emit(pending)
 
-    def on_close(self, exc: BaseException | None) -> None:
-        """User detectors, then ``run.terminated`` (also kept for the summary record)."""
+    def on_close(self, exc: BaseException | None) -> Mapping[str, Any]:
+        """User detectors; then ``run.terminated``'s fields, which the run publishes."""
         pending: Pending = []
         with self._lock:
-            self._cross("max_wall_time", self._elapsed(), len(self.run.turns), "next_call_refused", pending)
+            step = len(self.run.turns)
+            self._cross("max_wall_time", self.run.elapsed_s(), step, "next_call_refused", pending)
         self._emit(pending)
         self._run_detectors()
-        self._terminated(exc)
+        return self._termination(exc)
 
     # -- closing ----------------------------------------------------------------------------------
 
-    def _terminated(self, exc: BaseException | None) -> None:
+    def _termination(self, exc: BaseException | None) -> dict[str, Any]:
         if self.refused is not None:
             reason = self.refused.bound
         elif isinstance(exc, BudgetExceeded):
@@ -316,7 +306,7 @@ class Monitor:
             reason = "completed"
         steps = len(self.run.turns)
         max_steps = self.bounds.max_turns
-        fields: dict[str, Any] = {
+        return {
             "termination_reason": reason,
             "steps_taken": steps,
             "max_steps": max_steps,
@@ -326,46 +316,9 @@ class Monitor:
             "limits_reached": list(self.crossed),
             "budget_mode": self.bounds.mode,
         }
-        self.run.termination = dict(fields)
-        self._emit_terminated(fields)
-
-    def _emit_terminated(self, fields: dict[str, Any]) -> None:
-        """``run.terminated``: root span attributes and an INFO record on the ``agentwrap`` logger.
-
-        Files and other sinks get the same fields inside the run's summary record (its
-        ``"termination"`` key), so a run still writes one record there, not two.
-        """
-        run = self.run
-        now = time.time_ns()
-        # Root span attributes, not a span event: the root's only event is the run summary.
-        prefix = "agentwrap.run.termination."
-        run.span.set_attributes(  # one call: each takes the span's lock and cleans the values
-            {
-                prefix + key: [str(v) for v in value] if isinstance(value, list) else value
-                for key, value in fields.items()
-                if value is not None
-            }
-        )
-        record = {
-            "type": "event",
-            "name": "run.terminated",
-            "severity": "info",
-            "time_unix_nano": now,
-            "trace_id": run.trace_id,
-            "span_id": format(run.span.get_span_context().span_id, "016x"),
-            "run_id": run.run_id,
-            "run_name": run.name,
-            "release": run.release,
-            "fields": fields,
-        }
-        for sink in run.telemetry.sinks:
-            if isinstance(sink, LoggingSink):
-                guarded(sink.emit, record)
 
     def records(self) -> RunRecords:
         """The run as a detector sees it (the same shape backfill rebuilds from history)."""
-        from agentwrap._summary import build_summary
-
         run = self.run
         capture = run.telemetry.config.capture_content
         tools = tuple(
@@ -419,29 +372,3 @@ class Monitor:
         fields = {**dict(event.fields), "detector": detector}
         fields.update(first_seen_fields(self.store_setting, event.name, event.key, when, self.run))
         emit_warning(event.name, fields, span=self.run.span, run=self.run, span_id=event.span_id)
-
-
-class _Disabled:
-    """Stands in when a monitor could not be built: every hook does nothing."""
-
-    def __getattr__(self, name: str) -> Any:
-        return lambda *args, **kwargs: None
-
-
-_DISABLED = _Disabled()
-
-
-def closed_monitor() -> Any:
-    """What a closed run keeps as its monitor: a late call (a stream drained after the run
-    closed) changes nothing, and the run and its monitor no longer reference each other, so
-    a closed run is freed by reference counting instead of waiting for the cycle collector."""
-    return _DISABLED
-
-
-def new_monitor(run: Run) -> Monitor | Any:
-    """The run's monitor; a do-nothing stand-in if building it failed (fail open)."""
-    try:
-        return Monitor(run)
-    except Exception as exc:  # noqa: BLE001 - fail open: the run goes on unmonitored
-        report_internal_error("agentwrap.detect.new_monitor", exc)
-        return _Disabled()

@@ -14,21 +14,12 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from agentwrap._errors import DeliberateError
+from agentwrap._limits import BOUND_NAMES, MODES, split_limits
 
 if TYPE_CHECKING:
     from agentwrap._config import Config
 
 __all__ = ["BOUND_NAMES", "Bounds", "BudgetExceeded", "split_limits"]
-
-BOUND_NAMES = (
-    "max_turns",
-    "max_tool_calls",
-    "max_tool_retries",
-    "max_total_tokens",
-    "max_errors",
-    "max_wall_time",
-)
-MODES = ("observe", "enforce")
 
 
 class BudgetExceeded(DeliberateError):
@@ -84,12 +75,3 @@ class Bounds:
     def any(self) -> bool:
         """Whether any bound is set."""
         return any(getattr(self, f.name) is not None for f in fields(self) if f.name != "mode")
-
-
-def split_limits(attributes: dict[str, Any]) -> dict[str, Any]:
-    """Take the bound keywords out of ``agentwrap.run(**attributes)`` and check them."""
-    limits = {key: attributes.pop(key) for key in (*BOUND_NAMES, "budget_mode") if key in attributes}
-    mode = limits.get("budget_mode")
-    if mode is not None and mode not in MODES:
-        raise ValueError(f"agentwrap: budget_mode must be one of {MODES}, not {mode!r}")
-    return limits

@@ -8,7 +8,7 @@ from opentelemetry import trace
 
 from agentwrap._call import in_traced_call
 from agentwrap._hashing import prefix_digests
-from agentwrap._run import current_run
+from agentwrap._scope import current_run
 from agentwrap._telemetry import get_telemetry
 
 __all__ = ["capture_content", "conversation_hashes", "stand_in_span"]
