@@ -1,4 +1,4 @@
-"""Exporters and sinks chosen by environment variables (for instrument() and the env-var hook alike).
+"""Span exporters chosen by environment variables (for instrument() and the env-var hook alike).
 
 They apply to the TracerProvider agentwrap builds for itself; an app that set up its own
 provider also chose its own exporters.
@@ -7,20 +7,20 @@ provider also chose its own exporters.
   unset, an ``OTEL_EXPORTER_OTLP_ENDPOINT`` / ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``: spans go
   to OTLP, configured by the standard ``OTEL_EXPORTER_OTLP_*`` variables (protocol, headers,
   timeout). Needs ``pip install 'agentwrap[otlp]'``.
-- ``AGENTWRAP_CONSOLE=1``: run summaries are printed to stderr, one JSON object per line.
+
+The sinks the environment asks for (``AGENTWRAP_CONSOLE=1``) are built with the others by
+:func:`agentwrap.sinks._factory.build_sinks`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
-import threading
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ConsoleSink", "add_env_exporters", "env_sinks"]
+__all__ = ["add_env_exporters"]
 
 log = logging.getLogger("agentwrap")
 
@@ -68,26 +68,3 @@ def add_env_exporters(provider: Any, env: Mapping[str, str] | None = None) -> No
             provider.add_span_processor(BatchSpanProcessor(exporter))
     if "console" in names:
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
-
-
-class ConsoleSink:
-    """Prints run summaries (and warning events) to stderr, one JSON object per line."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-
-    def emit(self, record: dict[str, Any]) -> None:
-        """Print one record."""
-        line = json.dumps(record, ensure_ascii=False, default=str, separators=(",", ":"))
-        with self._lock:
-            sys.stderr.write(line + "\n")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-def env_sinks(env: Mapping[str, str] | None = None) -> list[Any]:
-    """The sinks the environment asks for."""
-    value = (os.environ if env is None else env).get("AGENTWRAP_CONSOLE", "").strip().lower()
-    return [ConsoleSink()] if value in ("1", "true", "yes", "on") else []

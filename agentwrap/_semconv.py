@@ -88,6 +88,11 @@ AGENTWRAP_RUN_IMPLICIT = "agentwrap.run.implicit"
 AGENTWRAP_RUN_TURNS = "agentwrap.run.turns"
 AGENTWRAP_RUN_TOOL_CALLS = "agentwrap.run.tool_calls"
 AGENTWRAP_RUN_SAME_TOOL_RETRIES = "agentwrap.run.same_tool_retries"
+# More of a run's figures, on its summary's OTel log record (and the warning's name on an event's).
+AGENTWRAP_RUN_OVERALL_LATENCY = "agentwrap.run.overall_latency"
+AGENTWRAP_RUN_TOKENS = "agentwrap.run.tokens"
+AGENTWRAP_RUN_WARNINGS = "agentwrap.run.warnings"
+AGENTWRAP_WARNING_NAME = "agentwrap.warning.name"
 AGENTWRAP_RUN_TERMINATION_PREFIX = "agentwrap.run.termination."
 AGENTWRAP_TOOL_ARGUMENTS_HASH = "agentwrap.tool.call.arguments_hash"
 AGENTWRAP_TOOL_RESULT_MISSING = "agentwrap.tool.call.result_missing"
@@ -95,7 +100,9 @@ AGENTWRAP_TOOL_ARGUMENTS_VALID = "agentwrap.tool.call.arguments_valid"
 AGENTWRAP_EVENT_PREFIX = "agentwrap.event."
 
 # Event names
-EVENT_RUN_SUMMARY = "run.summary"
+EVENT_RUN_SUMMARY = "run.summary"  # the span event on the run's root span
+# The event.name of the summary's OTel log record (a log record, not the span event above).
+LOG_EVENT_RUN_SUMMARY = "agentwrap.run.summary"
 EVENT_RUN_TERMINATED = "run.terminated"
 EVENT_STREAM_ABANDONED = "stream.abandoned"
 

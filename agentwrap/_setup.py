@@ -43,10 +43,10 @@ from agentwrap._metrics import Metrics
 from agentwrap._open_runs import open_runs
 from agentwrap._otel_export import logger_provider_from_env, meter_provider_from_env, shutdown_bounded
 from agentwrap._telemetry import Telemetry, active_telemetry, set_default_factory, set_telemetry
-from agentwrap.detect._live import flush_all, live_first_seen
 from agentwrap.detect._observers import OBSERVERS
-from agentwrap.sinks import JsonlSink, JsonlSpanExporter, LoggingSink, Sink
-from agentwrap.sinks._otel_logs import OtelLogSink
+from agentwrap.sinks import Sink
+from agentwrap.sinks._factory import build_sinks
+from agentwrap.store._first_seen_live import flush_all, live_first_seen
 
 __all__ = ["build_telemetry", "patched_providers", "setup", "setup_auto", "shutdown", "teardown"]
 
@@ -67,9 +67,9 @@ class _Outputs:
         self.sink_closers: list[Callable[[], object]] = [sink.close for sink in self.sinks]
         self.last: list[Callable[[], object]] = []
 
-    def add_sink(self, sink: Sink, close: Callable[[], object] | None = None) -> None:
+    def add_sink(self, sink: Sink) -> None:
         self.sinks.append(sink)
-        self.sink_closers.append(close or sink.close)
+        self.sink_closers.append(sink.close)
 
     def add_span_exporter(self, provider: Any, exporter: SpanExporter) -> None:
         # A provider we do not own is not shut down by us, and an SDK provider cannot remove
@@ -105,26 +105,12 @@ def _metrics(meter_provider: Any, out: _Outputs) -> Metrics | None:
     return guarded(Metrics, meter_provider)
 
 
-def _add_store(config: Config, tracer_provider: Any, out: _Outputs) -> None:
-    # The run store: summaries, events, and spans for the waterfall (imported only here: the
-    # store modules are not needed on the calling path).
-    from agentwrap.store import StoreSink, StoreSpanExporter, open_store, store_target
-
-    target = store_target(config.store)
-    if target is not None:
-        sink = StoreSink(open_store(target))
-        out.add_sink(sink)
-        out.add_span_exporter(tracer_provider, StoreSpanExporter(sink))
-
-
-def _add_log_records(logger_provider: Any, out: _Outputs) -> None:
-    # Summaries and events as OTel log records: the app's LoggerProvider, or an OTLP one of ours.
-    owned = logger_provider is None
-    provider = logger_provider or logger_provider_from_env()
-    if provider is not None:
-        sink = OtelLogSink(provider, owned=owned)
-        # Ours is shut down at close, within a bounded time (a collector may be down).
-        out.add_sink(sink, functools.partial(shutdown_bounded, sink.close) if owned else None)
+def _logger_provider(logger_provider: Any) -> tuple[Any, bool]:
+    """The app's LoggerProvider, else an OTLP one of ours if the environment asks for one (and
+    whether it is ours, to shut down at close)."""
+    if logger_provider is not None:
+        return logger_provider, False
+    return guarded(logger_provider_from_env), True
 
 
 def build_telemetry(
@@ -139,19 +125,15 @@ def build_telemetry(
     own: TracerProvider | None = None
     if tracer_provider is None:
         tracer_provider, own = _own_provider_unless_global(out)
-    if config.file:
-        jsonl = JsonlSink(config.file)
-        out.add_span_exporter(tracer_provider, JsonlSpanExporter(jsonl))
-        out.add_sink(jsonl)
-    if config.log_summaries:
-        out.add_sink(LoggingSink())
     metrics = _metrics(meter_provider, out)
-    guarded(_add_store, config, tracer_provider, out)
-    guarded(_add_log_records, logger_provider, out)
+    logs, owns_logs = _logger_provider(logger_provider)
+    built = build_sinks(config, logger_provider=logs, owns_logger_provider=owns_logs)
+    for exporter in built.span_exporters:  # the JSONL file's and the run store's spans
+        out.add_span_exporter(tracer_provider, exporter)
+    for sink in built.sinks:
+        out.add_sink(sink)
     if own is not None:  # OTEL_* span exporters: an app that set its own provider chose its own
         guarded(_exporters.add_env_exporters, own)
-    for sink in guarded(_exporters.env_sinks) or []:
-        out.add_sink(sink)
     return Telemetry(config, tracer_provider, out.sinks, metrics, OBSERVERS, out.closers())
 
 

@@ -1,5 +1,5 @@
 """first_seen without I/O on the calling thread: warnings read it from memory, a background
-thread reads and writes the SQLite file (agentwrap.detect._live)."""
+thread reads and writes the SQLite file (agentwrap.store._first_seen_live)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import threading
 
 import agentwrap
 from agentwrap.demo import AIRLINE_SCRIPT, run_airline_agent
-from agentwrap.detect import _live
 from agentwrap.detect.store import FirstSeenStore
+from agentwrap.store import _first_seen_live as _live
 from agentwrap.testing import capture
 
 

@@ -22,7 +22,6 @@ from agentwrap._events import emit_warning
 from agentwrap._observers import RunObserver
 from agentwrap._summary import build_summary
 from agentwrap.detect import heuristics as h
-from agentwrap.detect._live import live_first_seen
 from agentwrap.detect.api import (
     DetectorEvent,
     RunRecords,
@@ -33,6 +32,7 @@ from agentwrap.detect.api import (
 )
 from agentwrap.detect.bounds import Bounds, BudgetExceeded
 from agentwrap.detect.store import iso_time
+from agentwrap.store._first_seen_live import live_first_seen
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
@@ -52,7 +52,7 @@ def first_seen_fields(
     store_setting: str | None, name: str, key: str, when_ns: int, run: Run
 ) -> dict[str, Any]:
     """``first_seen`` fields of one sighting (from memory: the file is read and written by a
-    background thread, see :mod:`agentwrap.detect._live`)."""
+    background thread, see :mod:`agentwrap.store._first_seen_live`)."""
     seen = live_first_seen(store_setting).lookup(name, key, when_ns, run.trace_id, run.run_id)
     return {
         "first_seen": iso_time(seen.first_seen_ns),

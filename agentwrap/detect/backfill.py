@@ -27,8 +27,8 @@ from agentwrap.detect.api import (
     as_event,
     occurrence_time,
 )
-from agentwrap.detect.store import AnyStore, Observation
 from agentwrap.sinks._jsonl import read_jsonl
+from agentwrap.store._first_seen import AnyStore, Observation
 
 __all__ = [
     "BackfillResult",

@@ -3,17 +3,36 @@
 A sink is anything with ``emit(record)`` and ``close()``. A record is a plain JSON-ready dict
 with a ``"type"`` key: ``"run.summary"``, ``"event"`` or ``"span"``. Sinks are called at run
 close or from the span processor's background thread, never per LLM call on the caller's path.
+
+Every built-in sink is here: :class:`JsonlSink` (the JSONL file; its spans through
+:class:`JsonlSpanExporter`), :class:`LoggingSink` (the ``agentwrap`` logger),
+:class:`StoreSink` (a run store; its spans through :class:`StoreSpanExporter`), OTel log
+records (``_otel_logs``), :class:`ConsoleSink` (stderr) and :class:`ListSink` (memory, for
+tests). ``_factory.build_sinks`` builds the ones a configuration asks for; the JSONL file and
+the run store are written by one kind of bounded background writer (``_writer``), so that no
+file or database I/O happens on the application's thread.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
+from agentwrap.sinks._console import ConsoleSink
 from agentwrap.sinks._jsonl import JsonlSink, JsonlSpanExporter
 from agentwrap.sinks._list import ListSink
 from agentwrap.sinks._logging import LoggingSink
+from agentwrap.sinks._store import StoreSink, StoreSpanExporter
 
-__all__ = ["JsonlSink", "JsonlSpanExporter", "ListSink", "LoggingSink", "Sink"]
+__all__ = [
+    "ConsoleSink",
+    "JsonlSink",
+    "JsonlSpanExporter",
+    "ListSink",
+    "LoggingSink",
+    "Sink",
+    "StoreSink",
+    "StoreSpanExporter",
+]
 
 
 class Sink(Protocol):

@@ -22,7 +22,14 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from agentwrap.sinks._writer import BackgroundWriter
 
-__all__ = ["JsonlSink", "JsonlSpanExporter", "read_jsonl", "read_records", "span_to_record"]
+__all__ = [
+    "JsonlSink",
+    "JsonlSpanExporter",
+    "RecordSpanExporter",
+    "read_jsonl",
+    "read_records",
+    "span_to_record",
+]
 
 log = logging.getLogger("agentwrap")
 
@@ -164,19 +171,26 @@ def span_to_record(span: ReadableSpan) -> dict[str, Any]:
     }
 
 
-class JsonlSpanExporter(SpanExporter):
-    """An OTel span exporter writing finished spans to a :class:`JsonlSink`."""
+class RecordSpanExporter(SpanExporter):
+    """An OTel span exporter handing each batch of finished spans, as records, to a sink."""
 
-    def __init__(self, sink: JsonlSink) -> None:
-        self._sink = sink
+    def __init__(self, take: Callable[[Sequence[dict[str, Any]]], None]) -> None:
+        self._take = take
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        """Write a batch of spans; report failure instead of raising."""
+        """Hand a batch of spans to the sink; report failure instead of raising."""
         try:
-            self._sink.emit_many([span_to_record(s) for s in spans])
+            self._take([span_to_record(s) for s in spans])
         except Exception:  # noqa: BLE001 - an exporter must not raise into the SDK
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
         """The sink is closed by its owner."""
+
+
+class JsonlSpanExporter(RecordSpanExporter):
+    """An OTel span exporter writing finished spans to a :class:`JsonlSink` (on the exporting thread)."""
+
+    def __init__(self, sink: JsonlSink) -> None:
+        super().__init__(sink.emit_many)

@@ -16,11 +16,10 @@ from opentelemetry import trace
 from opentelemetry._logs import LogRecord, SeverityNumber
 
 from agentwrap import _semconv as sc
+from agentwrap._otel_export import shutdown_bounded
 from agentwrap._version import __version__
 
-__all__ = ["EVENT_RUN_SUMMARY", "OtelLogSink", "log_attributes"]
-
-EVENT_RUN_SUMMARY = "agentwrap.run.summary"
+__all__ = ["OtelLogSink", "log_attributes"]
 
 
 def log_attributes(record: dict[str, Any]) -> dict[str, Any]:
@@ -36,15 +35,15 @@ def log_attributes(record: dict[str, Any]) -> dict[str, Any]:
         pairs += [
             (sc.GEN_AI_REQUEST_MODEL, summary.get("llm_model")),
             (sc.AGENTWRAP_PROMPT_VERSION_HASH, summary.get("hash_of_prompt")),
-            ("agentwrap.run.turns", summary.get("total_number_of_turns")),
-            ("agentwrap.run.tool_calls", len(summary.get("sequence_of_tool_calls") or [])),
-            ("agentwrap.run.same_tool_retries", summary.get("number_of_same_tool_retries")),
-            ("agentwrap.run.overall_latency", summary.get("overall_latency")),
-            ("agentwrap.run.tokens", usage.get("total_tokens")),
-            ("agentwrap.run.warnings", sum((record.get("warnings") or {}).values())),
+            (sc.AGENTWRAP_RUN_TURNS, summary.get("total_number_of_turns")),
+            (sc.AGENTWRAP_RUN_TOOL_CALLS, len(summary.get("sequence_of_tool_calls") or [])),
+            (sc.AGENTWRAP_RUN_SAME_TOOL_RETRIES, summary.get("number_of_same_tool_retries")),
+            (sc.AGENTWRAP_RUN_OVERALL_LATENCY, summary.get("overall_latency")),
+            (sc.AGENTWRAP_RUN_TOKENS, usage.get("total_tokens")),
+            (sc.AGENTWRAP_RUN_WARNINGS, sum((record.get("warnings") or {}).values())),
         ]
     else:
-        pairs.append(("agentwrap.warning.name", record.get("name")))
+        pairs.append((sc.AGENTWRAP_WARNING_NAME, record.get("name")))
     return {key: value for key, value in pairs if value is not None}
 
 
@@ -71,7 +70,7 @@ class OtelLogSink:
         if kind not in ("run.summary", "event"):
             return
         warning = record.get("severity") == "warning"
-        name = EVENT_RUN_SUMMARY if kind == "run.summary" else str(record.get("name"))
+        name = sc.LOG_EVENT_RUN_SUMMARY if kind == "run.summary" else str(record.get("name"))
         trace_id, span_id = _ids(record)
         timestamp = record.get("end_time_unix_nano") or record.get("time_unix_nano")
         context = None
@@ -96,9 +95,10 @@ class OtelLogSink:
         )
 
     def close(self) -> None:
-        """Flush; shut the provider down if agentwrap built it."""
+        """Flush; shut the provider down if agentwrap built it, waiting a bounded time (a
+        collector that is down must not hold up exit)."""
         if self.owned:
-            self.provider.shutdown()
+            shutdown_bounded(self.provider.shutdown)
         else:
             flush = getattr(self.provider, "force_flush", None)
             if callable(flush):

@@ -1,20 +1,24 @@
 """Run stores: where run summaries and events are kept for ``agentwrap report`` and dashboards.
 
 SQLite (a file, embedded, the default) on one machine; PostgreSQL (``postgresql://`` URL,
-the ``postgres`` extra) for a fleet. Both hold the same tables and answer the same SQL.
+the ``postgres`` extra) for a fleet. Both hold the same tables and answer the same SQL. The
+detectors' ``first_seen`` table is kept here too (:mod:`agentwrap.detect.store`), and one
+resolver (:mod:`agentwrap.store._resolve`) says where each store is for a ``store`` setting.
+
+The sink that fills a run store as runs close, :class:`StoreSink`, and its span exporter are
+in :mod:`agentwrap.sinks` with the other sinks (and importable from here).
 """
 
 from __future__ import annotations
 
-import os
+from typing import Any
 
 from agentwrap.store._base import RunStore, WriteCounts
 from agentwrap.store._postgres import PostgresStore
-from agentwrap.store._sink import StoreSink, StoreSpanExporter
-from agentwrap.store._sqlite import DEFAULT_STORE_PATH, SqliteStore, default_store_path
+from agentwrap.store._resolve import default_store_path, open_store, store_target
+from agentwrap.store._sqlite import SqliteStore
 
 __all__ = [
-    "DEFAULT_STORE_PATH",
     "PostgresStore",
     "RunStore",
     "SqliteStore",
@@ -26,24 +30,19 @@ __all__ = [
     "store_target",
 ]
 
-
-def open_store(target: str | os.PathLike[str] | None = None) -> RunStore:
-    """A store for a path or URL: ``postgresql://...`` is PostgreSQL, anything else a SQLite file.
-
-    ``None`` means ``AGENTWRAP_STORE``, else the default path.
-    """
-    where = os.fspath(target) if target is not None else default_store_path()
-    if where.startswith(("postgresql://", "postgres://")):
-        return PostgresStore(where)
-    if where.startswith("sqlite:///"):
-        where = where[len("sqlite:///") :]
-    return SqliteStore(where)
+_FROM_SINKS = ("StoreSink", "StoreSpanExporter")
 
 
-def store_target(setting: str | None) -> str | None:
-    """Where the run store goes for a ``store`` setting (``instrument(store=...)``,
-    ``AGENTWRAP_STORE``): ``None`` (no run store) when unset or off; runs are kept only when
-    asked, while the detectors' small ``first_seen`` table lives in the default file anyway."""
-    if setting is None or setting.strip().lower() in ("", "off", "none", "memory", ":memory:"):
-        return None
-    return setting
+def __getattr__(name: str) -> Any:
+    # On first use (PEP 562): the sink side needs the OTel SDK, which reading a store does not.
+    if name not in _FROM_SINKS:
+        raise AttributeError(f"module 'agentwrap.store' has no attribute {name!r}")
+    from agentwrap.sinks import _store
+
+    value = getattr(_store, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_FROM_SINKS})

@@ -8,33 +8,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import sys
 import time
 from typing import Any
 
 from agentwrap.store._base import SCHEMA, RunStore
 
-__all__ = ["DEFAULT_STORE_PATH", "SqliteStore", "default_store_path"]
+__all__ = ["SqliteStore"]
 
-DEFAULT_STORE_PATH = os.path.join("~", ".local", "share", "agentwrap", "agentwrap.db")
 BUSY_TIMEOUT_S = 30.0
-
-
-def default_store_path() -> str:
-    """``AGENTWRAP_STORE`` if set, else ``agentwrap/agentwrap.db`` in the user's data directory.
-
-    The same file as the detectors' ``first_seen`` table (:mod:`agentwrap.detect.store`): one
-    embedded store per user, with the run tables beside ``first_seen``.
-    """
-    if os.environ.get("AGENTWRAP_STORE"):
-        return os.environ["AGENTWRAP_STORE"]
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.join(os.path.expanduser("~"), "AppData", "Local")
-    elif sys.platform == "darwin":
-        base = os.path.join(os.path.expanduser("~"), "Library", "Application Support")
-    else:
-        base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return os.path.join(base, "agentwrap", "agentwrap.db")
 
 
 class SqliteStore(RunStore):

@@ -8,7 +8,7 @@ thread that does all of that file's I/O:
 - it loads every pattern the file knows as soon as telemetry starts (read-only: a file that does
   not exist yet is not created until there is something to write);
 - it writes the sightings the calling threads queue, in one transaction per batch, the earliest
-  sighting winning as in :class:`~agentwrap.detect.store.FirstSeenStore`;
+  sighting winning as in :class:`~agentwrap.store._first_seen.FirstSeenStore`;
 - it re-reads the file every ``ttl`` seconds, so patterns another process or a backfill wrote
   show up without a restart.
 
@@ -30,12 +30,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from agentwrap.detect.store import (
+from agentwrap.store._first_seen import (
     FirstSeen,
     FirstSeenStore,
     MemoryFirstSeenStore,
     Observation,
-    open_store,
+    open_first_seen,
 )
 
 __all__ = ["FIRST_LOAD_WAIT_S", "LiveFirstSeen", "flush_all", "live_first_seen"]
@@ -171,7 +171,7 @@ _memory = _InMemory()
 
 def live_first_seen(store_setting: str | None) -> LiveFirstSeen | _InMemory:
     """The process-wide live view for a ``store`` setting (started on first use)."""
-    store = open_store(store_setting)
+    store = open_first_seen(store_setting)
     if not isinstance(store, FirstSeenStore):
         return _memory
     with _services_lock:

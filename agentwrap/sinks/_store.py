@@ -14,25 +14,33 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-
-from agentwrap.sinks._jsonl import span_to_record
+from agentwrap.sinks._jsonl import RecordSpanExporter
 from agentwrap.sinks._writer import BackgroundWriter
-from agentwrap.store._base import RunStore
 
-__all__ = ["StoreSink", "StoreSpanExporter"]
+__all__ = ["RecordStore", "StoreSink", "StoreSpanExporter"]
 
 log = logging.getLogger("agentwrap")
 
 _STORED_TYPES = ("run.summary", "event")
 
 
+class RecordStore(Protocol):
+    """What the sink needs of a store: :class:`agentwrap.store.RunStore` is one."""
+
+    url: str
+
+    def write(self, records: Iterable[dict[str, Any]]) -> Any:
+        """Store records in one transaction."""
+
+    def close(self) -> None:
+        """Close the connection (a later write reopens it)."""
+
+
 class StoreSink:
-    """Write ``run.summary`` and ``event`` records to a :class:`RunStore` in the background.
+    """Write ``run.summary`` and ``event`` records to a run store in the background.
 
     :attr:`dropped` counts the records a full queue turned away, :attr:`written` those stored,
     :attr:`failed_batches` the batches given up after their retries.
@@ -40,7 +48,7 @@ class StoreSink:
 
     def __init__(
         self,
-        store: RunStore,
+        store: RecordStore,
         *,
         max_queue: int = 10_000,
         batch_size: int = 500,
@@ -111,19 +119,8 @@ class StoreSink:
             log.debug("agentwrap: run store write failed", exc_info=exc)
 
 
-class StoreSpanExporter(SpanExporter):
+class StoreSpanExporter(RecordSpanExporter):
     """An OTel span exporter handing finished spans to a :class:`StoreSink`'s queue."""
 
     def __init__(self, sink: StoreSink) -> None:
-        self._sink = sink
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        """Queue a batch of spans for the store."""
-        try:
-            self._sink.emit_spans([span_to_record(s) for s in spans])
-        except Exception:  # noqa: BLE001 - an exporter must not raise into the SDK
-            return SpanExportResult.FAILURE
-        return SpanExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        """The sink is closed by its owner."""
+        super().__init__(sink.emit_spans)
