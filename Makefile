@@ -41,7 +41,8 @@ COMPAT_SDKS   ?= "openai==1.40.0" "httpx<0.28" "anthropic==$(OLDEST_ANTHROPIC)"
 OLDEST_ANTHROPIC ?= 0.43.0
 COMPAT_TESTS  := tests/test_openai_chat.py tests/test_openai_shapes.py tests/test_openai_stream_grid.py \
                  tests/test_openai_responses.py tests/test_openai_airline.py tests/test_anthropic.py \
-                 tests/test_runs.py tests/test_failopen.py tests/test_privacy.py tests/test_public_api.py
+                 tests/test_runs.py tests/test_failopen.py tests/test_privacy.py tests/test_public_api.py \
+                 tests/test_stream_gc.py
 
 test-compat: $(UV)
 	UV_PYTHON_DOWNLOADS=never $(UV) venv --quiet --allow-existing --python "$(or $(COMPAT_PYTHON),$(PYTHON))" $(COMPAT)

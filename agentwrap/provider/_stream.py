@@ -6,10 +6,23 @@ context-manager methods (``ObjectProxy.__enter__`` would hand back the raw strea
 and ``__del__`` (an abandoned stream still ends its span, with a ``stream.abandoned`` warning).
 The call ends exactly once, whichever comes first: :class:`StreamProxy` holds that part for
 both the sync and the async proxy, which differ only in how they call the SDK's stream.
+
+A synchronous stream is also closed where its caller drops it. The SDK's stream is in a
+reference cycle of its own (its ``_iterator`` generator's frame holds the stream), so it is
+freed by the cyclic garbage collector, at whatever allocation triggers a collection. With
+httpx 0.x that can be inside httpcore's connection-pool lock, during the next request, and
+the response's generators, closed there, take that lock again: the thread hangs. The proxy is
+in no cycle: reference counting frees it where the caller drops it, a safe point to close the
+response, and the generators the collector closes later find it closed (so no frame of ours
+may keep the proxy past that point: see :mod:`agentwrap.provider._wrapper`). A proxy that the
+collector frees (an SDK helper stream, or the caller, kept it in a cycle) is no safe point: its
+response is left to the SDK's generators, as without agentwrap. An asynchronous stream needs
+no such care: httpcore's asynchronous pool takes no thread lock.
 """
 
 from __future__ import annotations
 
+import gc
 from types import TracebackType
 from typing import Any
 
@@ -92,10 +105,22 @@ class StreamProxy(wrapt.BaseObjectProxy[Any]):
         state = getattr(self, "_self_state", None)  # absent if __init__ failed
         if state is not None:
             guarded(state.abandon)
+            guarded(self._self_dropped)
+
+    def _self_dropped(self) -> None:
+        """What else the proxy does when it is freed, after its call ended (here: nothing)."""
 
 
 class SyncStreamProxy(StreamProxy):
     """Wraps a synchronous SDK stream."""
+
+    def _self_dropped(self) -> None:
+        # The collector marks an object finalized before it calls __del__, reference counting
+        # after: only a proxy its caller dropped is at a safe point (see the module docstring).
+        # The SDKs' close() releases the HTTP response; on a drained or closed stream it does
+        # nothing.
+        if not gc.is_finalized(self):
+            self.__wrapped__.close()
 
     def __iter__(self) -> SyncStreamProxy:
         return self

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agentwrap._call import Call, start_call
-from agentwrap._errors import guarded
+from agentwrap._errors import DeliberateError, guarded, report_internal_error
 from agentwrap.provider._contracts import CallHooks, Endpoint
 from agentwrap.provider._patching import Wrapper
 from agentwrap.provider._stream import wrap_stream
@@ -35,6 +35,28 @@ def _start(
     return start_call(request), state
 
 
+def _hand_over(hooks: CallHooks[Any], call: Call, state: Any, result: Any, is_async: bool) -> Any:
+    """What the caller gets for the SDK's result: the hooks' (a stream proxy, a raw response),
+    or, when our handling failed, the result itself (and the call ends).
+
+    It is returned, never bound to a local of a frame that was on the stack during the SDK's
+    call. A frame keeps its locals while it lives, and it lives on in the traceback of an
+    exception raised below it (``f_back`` chains the whole stack): when the garbage collector
+    runs while an exception is being handled (httpx handles a KeyError on every request), the
+    GeneratorExit of each generator it closes is chained to that exception and outlives the
+    collection. A proxy kept so outlives its caller's last reference, and is freed by the
+    collector instead of where the caller dropped it (see :mod:`agentwrap.provider._stream`).
+    """
+    try:  # what guarded() does, without the local
+        return hooks.on_result(call, state, result, is_async)
+    except DeliberateError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - fail open: the caller gets the SDK's object
+        report_internal_error(getattr(hooks.on_result, "__qualname__", repr(hooks.on_result)), exc)
+    guarded(call.finish, None)
+    return result
+
+
 def traced_sync(hooks: CallHooks[Any]) -> Wrapper:
     """A wrapt wrapper that traces each call of a synchronous SDK method."""
 
@@ -45,12 +67,7 @@ def traced_sync(hooks: CallHooks[Any]) -> Wrapper:
         if started is None:  # not a call we trace, or reading it failed
             return wrapped(*args, **kwargs)
         call, state = started
-        result = call.invoke(wrapped, args, kwargs)
-        handed = guarded(hooks.on_result, call, state, result, False)
-        if handed is None:  # our handling failed: end the call, give back the SDK's object
-            guarded(call.finish, None)
-            return result
-        return handed
+        return _hand_over(hooks, call, state, call.invoke(wrapped, args, kwargs), False)
 
     return wrapper
 
@@ -65,12 +82,7 @@ def traced_async(hooks: CallHooks[Any]) -> Wrapper:
         if started is None:
             return await wrapped(*args, **kwargs)
         call, state = started
-        result = await call.ainvoke(wrapped, args, kwargs)
-        handed = guarded(hooks.on_result, call, state, result, True)
-        if handed is None:
-            guarded(call.finish, None)
-            return result
-        return handed
+        return _hand_over(hooks, call, state, await call.ainvoke(wrapped, args, kwargs), True)
 
     return wrapper
 
