@@ -13,13 +13,38 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
+from agentwrap import _semconv as sc
 from agentwrap._errors import DeliberateError
 from agentwrap._limits import BOUND_NAMES, MODES, split_limits
 
 if TYPE_CHECKING:
     from agentwrap._config import Config
 
-__all__ = ["BOUND_NAMES", "Bounds", "BudgetExceeded", "split_limits"]
+__all__ = [
+    "BOUND_NAMES",
+    "LIMIT_REACHED",
+    "LIMIT_REACHED_FIELDS",
+    "TERMINATED",
+    "TERMINATED_FIELDS",
+    "Bounds",
+    "BudgetExceeded",
+    "split_limits",
+]
+
+# Layer 1's events and their fields (the README's event table holds them to these).
+LIMIT_REACHED = "run.limit_reached"
+LIMIT_REACHED_FIELDS = ("bound", "limit", "value", "step", "mode", "action")
+TERMINATED = sc.EVENT_RUN_TERMINATED  # published by the run, with the fields its observers return
+TERMINATED_FIELDS = (
+    "termination_reason",
+    "steps_taken",
+    "max_steps",
+    "num_errors",
+    "max_errors",
+    "steps_pct_of_limit",
+    "limits_reached",
+    "budget_mode",
+)
 
 
 class BudgetExceeded(DeliberateError):
