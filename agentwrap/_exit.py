@@ -9,11 +9,22 @@ no exit handlers of their own). That work runs in a helper thread that is given
 code, can cost spans but never delays exit by more than that. A SIGTERM handler the program
 had is called afterwards; with the default disposition, the process then dies by the signal
 as it would have without agentwrap.
+
+A TracerProvider of the application's that agentwrap writes to may shut down before that work
+is done, and then the root spans of the runs still open are dropped. Two things keep runs
+closing first, whoever registered an exit hook first. Our ``atexit`` hook is registered again
+each time a Telemetry is wired (atexit runs hooks last-in, first-out, and the providers a
+Telemetry uses exist by then, their own exit hooks with them), and :func:`before_shutdown`
+hooks the ``shutdown`` of each such provider, so that a program that shuts its provider down
+itself (or from an exit hook registered later) has the runs closed just before. The hook is
+on the provider object alone, not on its class: other providers, and the SDK, are untouched.
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
+import logging
 import os
 import signal
 import threading
@@ -23,12 +34,13 @@ from typing import Any
 
 from agentwrap._errors import guarded
 
-__all__ = ["BUDGET_S", "finish_open_runs", "install"]
+__all__ = ["BUDGET_S", "before_shutdown", "finish_open_runs", "install"]
 
 BUDGET_S = 0.8
 
+log = logging.getLogger("agentwrap")
+
 _lock = threading.Lock()
-_atexit_installed = False
 _previous_sigterm: Any = None
 _sigterm_installed = False
 _finish: Callable[[], object] | None = None  # the work to do at exit, from the composition root
@@ -40,12 +52,13 @@ def install(finish: Callable[[], object]) -> None:
     Args:
         finish: Closes the open runs and shuts the active Telemetry down.
     """
-    global _atexit_installed, _sigterm_installed, _previous_sigterm, _finish
+    global _sigterm_installed, _previous_sigterm, _finish
     with _lock:
         _finish = finish
-        if not _atexit_installed:
-            _atexit_installed = True
-            atexit.register(finish_open_runs)
+        # Registered again, so that ours runs before the exit hooks of the providers that
+        # exist by now (see the module's docstring); unregistering an absent hook is a no-op.
+        atexit.unregister(finish_open_runs)
+        atexit.register(finish_open_runs)
         if _sigterm_installed or threading.current_thread() is not threading.main_thread():
             return
         previous = signal.getsignal(signal.SIGTERM)
@@ -54,6 +67,40 @@ def install(finish: Callable[[], object]) -> None:
         signal.signal(signal.SIGTERM, _on_sigterm)
         _previous_sigterm = previous
         _sigterm_installed = True
+
+
+# The attribute of our shutdown hook that holds what it does first (a one-item list, so that a
+# provider a later Telemetry uses again has that Telemetry's runs closed).
+_FIRST = "_agentwrap_first"
+
+
+def before_shutdown(provider: Any, first: Callable[[], object]) -> None:
+    """Have ``first`` done each time ``provider.shutdown()`` is called, just before it runs.
+
+    Args:
+        provider: A provider of the application's (anything with a ``shutdown`` method).
+        first: Closes the runs whose spans or records go to ``provider``.
+    """
+    current = getattr(provider, "shutdown", None)
+    if not callable(current):
+        return
+    hooked: list[Callable[[], object]] | None = getattr(current, _FIRST, None)
+    if hooked is not None:  # hooked already: the newest Telemetry's runs are the ones to close
+        hooked[0] = first
+        return
+
+    todo = [first]
+
+    @functools.wraps(current)
+    def shutdown(*args: Any, **kwargs: Any) -> Any:
+        guarded(todo[0])
+        return current(*args, **kwargs)
+
+    setattr(shutdown, _FIRST, todo)
+    try:
+        provider.shutdown = shutdown
+    except (AttributeError, TypeError):  # slots, a read-only property: exit order still helps
+        log.debug("agentwrap: cannot hook %s.shutdown", type(provider).__name__)
 
 
 def _close_and_flush() -> None:

@@ -25,6 +25,7 @@ import importlib
 import logging
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
 from typing import Any
@@ -66,6 +67,8 @@ class _Outputs:
         self.stops: list[Callable[[], object]] = []
         self.sink_closers: list[Callable[[], object]] = [sink.close for sink in self.sinks]
         self.last: list[Callable[[], object]] = []
+        # The application's providers written to: their shutdown closes our runs first.
+        self.foreign: list[Any] = []
 
     def add_sink(self, sink: Sink) -> None:
         self.sinks.append(sink)
@@ -89,6 +92,7 @@ def _own_provider_unless_global(out: _Outputs) -> tuple[Any, TracerProvider | No
     # A ProxyTracerProvider means the app set none: build a private one rather than claiming
     # the global slot, so an app that sets its own later is not refused.
     if not isinstance(current, trace.ProxyTracerProvider):
+        out.foreign.append(current)
         return current, None
     # No atexit shutdown of its own: agentwrap's exit hook flushes it within a bounded time,
     # after the open runs have closed (an unreachable exporter must not hold exit).
@@ -98,10 +102,13 @@ def _own_provider_unless_global(out: _Outputs) -> tuple[Any, TracerProvider | No
 
 
 def _metrics(meter_provider: Any, out: _Outputs) -> Metrics | None:
+    owned = False
     if meter_provider is None:
         meter_provider, owned = guarded(meter_provider_from_env) or (None, False)
         if owned:  # a collector that is down must not hold up exit
             out.last.append(functools.partial(shutdown_bounded, meter_provider.shutdown))
+    if not owned and meter_provider is not None:
+        out.foreign.append(meter_provider)
     return guarded(Metrics, meter_provider)
 
 
@@ -125,8 +132,12 @@ def build_telemetry(
     own: TracerProvider | None = None
     if tracer_provider is None:
         tracer_provider, own = _own_provider_unless_global(out)
+    else:
+        out.foreign.append(tracer_provider)
     metrics = _metrics(meter_provider, out)
     logs, owns_logs = _logger_provider(logger_provider)
+    if not owns_logs:
+        out.foreign.append(logs)
     built = build_sinks(config, logger_provider=logs, owns_logger_provider=owns_logs)
     for exporter in built.span_exporters:  # the JSONL file's and the run store's spans
         out.add_span_exporter(tracer_provider, exporter)
@@ -134,7 +145,22 @@ def build_telemetry(
         out.add_sink(sink)
     if own is not None:  # OTEL_* span exporters: an app that set its own provider chose its own
         guarded(_exporters.add_env_exporters, own)
-    return Telemetry(config, tracer_provider, out.sinks, metrics, OBSERVERS, out.closers())
+    telemetry = Telemetry(config, tracer_provider, out.sinks, metrics, OBSERVERS, out.closers())
+    for provider in out.foreign:
+        guarded(_exit.before_shutdown, provider, functools.partial(_close_runs_of, weakref.ref(telemetry)))
+    return telemetry
+
+
+def _close_runs_of(telemetry_ref: weakref.ref[Telemetry]) -> None:
+    """A provider of the application's that a Telemetry writes to is shutting down: the
+    Telemetry's open runs close now, while their root spans and summaries can still get out."""
+    telemetry = telemetry_ref()
+    if telemetry is None:
+        return
+    guarded(close_implicit_runs, telemetry)
+    for run in open_runs():
+        if getattr(run, "telemetry", None) is telemetry:
+            guarded(run.close)
 
 
 def _wire_process(config: Config) -> None:
