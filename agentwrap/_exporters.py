@@ -8,6 +8,10 @@ provider also chose its own exporters.
   to OTLP, configured by the standard ``OTEL_EXPORTER_OTLP_*`` variables (protocol, headers,
   timeout). Needs ``pip install 'agentwrap[otlp]'``.
 
+A name agentwrap does not know in one of the ``OTEL_*_EXPORTER`` variables it reads (here, and
+the metrics and logs ones in :mod:`agentwrap._otel_export`) costs one warning line on the
+``agentwrap`` logger, once per process, and is ignored as if it were not there.
+
 The sinks the environment asks for (``AGENTWRAP_CONSOLE=1``) are built with the others by
 :func:`agentwrap.sinks._factory.build_sinks`.
 """
@@ -20,13 +24,40 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["add_env_exporters"]
+__all__ = ["add_env_exporters", "exporter_names"]
 
 log = logging.getLogger("agentwrap")
 
+_TRACES_EXPORTERS = ("otlp", "console", "none")
+_warned: set[tuple[str, str]] = set()  # (variable, value) already reported
+
+
+def exporter_names(variable: str, accepted: tuple[str, ...], env: Mapping[str, str]) -> set[str]:
+    """The exporter names in ``variable`` (comma-separated) among ``accepted``.
+
+    Args:
+        variable: An ``OTEL_*_EXPORTER`` variable.
+        accepted: The names agentwrap acts on; any other costs one warning line (once per
+            value and process) and is ignored.
+        env: The environment.
+    """
+    raw = env.get(variable, "")
+    names = {name.strip().lower() for name in raw.split(",") if name.strip()}
+    unknown = sorted(names.difference(accepted))
+    if unknown and (variable, raw) not in _warned:
+        _warned.add((variable, raw))
+        log.warning(
+            "agentwrap: %s=%r: %s ignored (agentwrap accepts %s)",
+            variable,
+            raw,
+            ", ".join(repr(name) for name in unknown),
+            ", ".join(accepted),
+        )
+    return names.intersection(accepted)
+
 
 def _exporter_names(env: Mapping[str, str]) -> set[str]:
-    names = {n.strip().lower() for n in env.get("OTEL_TRACES_EXPORTER", "").split(",") if n.strip()}
+    names = exporter_names("OTEL_TRACES_EXPORTER", _TRACES_EXPORTERS, env)
     if not names and (
         env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     ):

@@ -20,6 +20,8 @@ from typing import Any
 from opentelemetry import metrics
 from opentelemetry.sdk.resources import Resource
 
+from agentwrap._exporters import exporter_names
+
 __all__ = ["logger_provider_from_env", "meter_provider_from_env", "otlp_configured", "shutdown_bounded"]
 
 log = logging.getLogger("agentwrap")
@@ -28,8 +30,7 @@ log = logging.getLogger("agentwrap")
 def otlp_configured(signal: str, env: Mapping[str, str] | None = None) -> bool:
     """Whether the OTEL_* variables ask for OTLP export of ``signal`` (``metrics``/``logs``)."""
     env = os.environ if env is None else env
-    chosen = env.get(f"OTEL_{signal.upper()}_EXPORTER", "")
-    names = {name.strip().lower() for name in chosen.split(",") if name.strip()}
+    names = exporter_names(f"OTEL_{signal.upper()}_EXPORTER", ("otlp", "none"), env)
     if names:  # explicit: "otlp" exports (to the default endpoint if none is set), "none" does not
         return "otlp" in names
     return bool(
