@@ -50,10 +50,9 @@ class _FirstSDKImport:
 
 
 def _watched() -> frozenset[str]:
-    import importlib
+    from agentwrap._patch_table import patch_table  # a plain dict: no SDK, no OTel
 
-    providers = importlib.import_module("agentwrap.patches").PROVIDERS  # a plain dict: no SDK, no OTel
-    return frozenset(sdk for sdk, _ in providers.values())
+    return frozenset(sdk for sdk, _ in patch_table().values())
 
 
 def start() -> None:

@@ -43,6 +43,7 @@ from agentwrap._implicit import close_implicit_runs
 from agentwrap._metrics import Metrics
 from agentwrap._open_runs import open_runs
 from agentwrap._otel_export import logger_provider_from_env, meter_provider_from_env, shutdown_bounded
+from agentwrap._patch_table import patch_table
 from agentwrap._telemetry import Telemetry, active_telemetry, set_default_factory, set_telemetry
 from agentwrap.detect._observers import OBSERVERS
 from agentwrap.sinks import Sink
@@ -209,11 +210,6 @@ _hooked: set[str] = set()  # SDK names with a registered post-import hook (never
 _settings: tuple[Any, ...] | None = None  # what the active Telemetry was built from
 
 
-def _providers() -> dict[str, tuple[str, str]]:
-    providers: dict[str, tuple[str, str]] = importlib.import_module("agentwrap.patches").PROVIDERS
-    return providers
-
-
 def _apply(provider: str, patch_module_name: str, sdk: ModuleType) -> None:
     with _lock:
         if provider not in _enabled or provider in _patched:
@@ -258,10 +254,10 @@ def setup(
     """What ``instrument()`` does: a Telemetry for these settings (unless it is the active
     one already), and the providers' SDKs patched. Raises ValueError on an unknown provider."""
     global _settings
-    known = _providers()
+    known = patch_table()
     wanted = list(known) if providers is None else list(providers)
     unknown = [p for p in wanted if p not in known]
-    if unknown:
+    if unknown and known:  # (no patches at all: said once already, and nothing is patched)
         raise ValueError(f"agentwrap: unknown provider(s) {unknown}; known: {sorted(known)}")
     with _lock:
         outputs = (tracer_provider, meter_provider, logger_provider)
@@ -273,14 +269,14 @@ def setup(
             if previous is not None:
                 guarded(shutdown, previous)
             _settings = settings
-        _enable(wanted, known)
+        _enable([p for p in wanted if p in known], known)
 
 
 def setup_auto() -> None:
     """What ``AGENTWRAP_AUTO_INSTRUMENT`` does at the first SDK import: every provider's
     patch hooked, and the exit hooks. The Telemetry itself is built at the first call or run,
     so a TracerProvider the app sets up meanwhile is the one used."""
-    known = _providers()
+    known = patch_table()
     _enable(known, known)
     _exit.install(_finish_process)
 
