@@ -124,7 +124,7 @@ class Metrics:
         if kind == "run.summary":
             self._record_run(record)
         elif kind == "event" and record.get("severity") == "warning":
-            attrs = {"agentwrap.warning.name": str(record.get("name"))}
+            attrs = {sc.AGENTWRAP_WARNING_NAME: str(record.get("name"))}
             if record.get("release"):
                 attrs[sc.AGENTWRAP_RUN_RELEASE] = str(record["release"])
             self.warnings.add(1, attrs)
