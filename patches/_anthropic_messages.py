@@ -27,7 +27,7 @@ from agentwrap.provider import (
     sha256_hex_items,
 )
 
-from ._openai_chat import prompt_version as _shared_prompt_version
+from ._prompt_version import prompt_version as _shared_prompt_version
 
 __all__ = ["MessagesEndpoint", "MessagesStreamAccumulator", "usage_from"]
 

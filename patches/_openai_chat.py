@@ -23,8 +23,9 @@ from agentwrap.provider import (
     fold_items,
     semconv,
     sha256_hex_items,
-    sha256_hex_memo,
 )
+
+from ._prompt_version import prompt_version
 
 __all__ = ["ChatCompletionsEndpoint", "ChatStreamAccumulator", "estimated_usage"]
 
@@ -91,24 +92,6 @@ def field(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
-def _text_of(content: Any) -> Any:
-    if isinstance(content, list) and all(isinstance(p, dict) and "text" in p for p in content):
-        return "".join(str(p["text"]) for p in content)
-    return content
-
-
-def _tool_identity(tool: Any) -> Any:
-    # Chat nests a function under "function"; Responses (and Anthropic) keep it flat. Only what
-    # the model sees counts, so one prompt sent through either API hashes the same.
-    if not isinstance(tool, dict):
-        return tool
-    fn = tool.get("function", tool) if tool.get("type", "function") == "function" else None
-    if not isinstance(fn, dict):
-        return tool
-    schema = fn.get("parameters", fn.get("input_schema"))
-    return {"name": fn.get("name"), "description": fn.get("description"), "parameters": schema}
-
-
 _ROLE = operator.itemgetter("role")
 _SYSTEM_ROLES = ("system", "developer")
 
@@ -145,24 +128,6 @@ def _system_contents_after_hash(messages: list[Any]) -> list[Any]:
     if len(messages) < 64:  # the C-speed scan is cheaper than a fold this short
         return _system_contents(messages)
     return list(fold_items(messages, "openai.chat.system", _add_system, ()))
-
-
-def prompt_version(system: list[Any], tools: Any) -> str | None:
-    """The hash of what makes a prompt version: its system instructions and tool definitions.
-
-    Both are normalized (system text joined from its parts, tools as name, description and
-    parameters) so that the same prompt hashes the same in Chat Completions and Responses.
-    """
-    tools = tools if isinstance(tools, list) else []
-    if not system and not tools:
-        return None
-    # Every call of a run sends the same prompt: normalize and hash it once, compare after.
-    return sha256_hex_memo((system, tools), _prompt_identity)
-
-
-def _prompt_identity(key: tuple[list[Any], list[Any]]) -> dict[str, Any]:
-    system, tools = key
-    return {"system": [_text_of(s) for s in system], "tools": [_tool_identity(t) for t in tools]}
 
 
 def _parts(content: Any) -> list[dict[str, Any]]:

@@ -32,11 +32,11 @@ from agentwrap.provider import (
 from ._openai_chat import (
     estimated_usage,
     field,
-    prompt_version,
     request_params,
     semconv_tools,
     usage_from,
 )
+from ._prompt_version import prompt_version
 
 __all__ = ["ResponsesEndpoint", "ResponsesStreamAccumulator", "finish_reason"]
 
