@@ -174,3 +174,12 @@ def test_a_failing_on_result_gives_back_the_sdk_result_and_ends_the_call(fail_op
     assert result.text == "HI"
     [span] = captured.spans_named("chat")
     assert span.end_time is not None
+
+
+def test_a_dropped_stream_without_close_ends_as_abandoned(patched, captured):
+    stream = ToyClient().generate(model="toy-1", prompt="one two", stream=True)
+    next(stream)
+    del stream  # a plain iterator: nothing to close, the call still ends
+    [span] = captured.spans_named("chat")
+    assert span.attributes["agentwrap.stream.completed"] is False
+    assert [e.name for e in span.events] == ["stream.abandoned"]

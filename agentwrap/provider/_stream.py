@@ -118,9 +118,10 @@ class SyncStreamProxy(StreamProxy):
         # The collector marks an object finalized before it calls __del__, reference counting
         # after: only a proxy its caller dropped is at a safe point (see the module docstring).
         # The SDKs' close() releases the HTTP response; on a drained or closed stream it does
-        # nothing.
-        if not gc.is_finalized(self):
-            self.__wrapped__.close()
+        # nothing. A stream with nothing to release (a plain iterator) has no close().
+        close = getattr(self.__wrapped__, "close", None)
+        if close is not None and not gc.is_finalized(self):
+            close()
 
     def __iter__(self) -> SyncStreamProxy:
         return self
