@@ -2,20 +2,31 @@
 
 Standard ``OTEL_*`` variables keep their meaning (service name and resource through the OTel
 SDK; ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` for content capture).
+
+Every value is checked once, here, by :mod:`agentwrap._settings`: a bad keyword argument (or
+``Config`` field) raises ``TypeError`` or ``ValueError`` naming the setting and what it
+accepts; a bad variable is one warning line on the ``agentwrap`` logger (once per process),
+and is ignored as if it were unset, so that everything else is still traced.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-__all__ = ["Config", "load_config"]
+from agentwrap._settings import check, parse_variable
 
-_TRUE = ("1", "true", "yes", "on")
-# Values of the OTel GenAI content-capture variable that mean "put content on spans".
+__all__ = ["Config", "config_changes", "load_config"]
+
+log = logging.getLogger("agentwrap")
+
+# Values of the OTel GenAI content-capture variable that mean "put content on spans", or not.
+_OTEL_CAPTURE = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 _OTEL_CAPTURE_ON = ("true", "span_only", "span_and_event", "event_only")
+_OTEL_CAPTURE_OFF = ("false", "no_content")
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,10 @@ class Config:
             and events for ``agentwrap report`` (``AGENTWRAP_STORE``). The ``first_seen``
             table of :mod:`agentwrap.detect` lives in that file (a URL: in the default file
             under the user's data directory, used when unset; ``"off"``: in memory only).
+
+    Raises:
+        TypeError: A value of the wrong type (``max_turns="abc"``).
+        ValueError: A value out of range (``max_turns=-1``, an unknown threshold or budget mode).
     """
 
     capture_content: bool = False
@@ -65,93 +80,91 @@ class Config:
     store: str | None = None
 
     def __post_init__(self) -> None:
-        if self.budget_mode not in ("observe", "enforce"):
-            raise ValueError(f"agentwrap: budget_mode must be observe or enforce, not {self.budget_mode!r}")
-        from agentwrap.detect.heuristics import Thresholds  # late: detect is imported after config
-
-        Thresholds.from_mapping(self.thresholds)  # unknown names raise ValueError here, not mid-run
+        for setting in fields(self):  # frozen: the checked (normalized) values are set in place
+            object.__setattr__(self, setting.name, check(setting.name, getattr(self, setting.name)))
 
     def with_overrides(self, **overrides: Any) -> Config:
         """A copy with the given fields replaced (unknown names raise TypeError)."""
         return replace(self, **overrides)
 
 
-def _env_bool(env: Mapping[str, str], name: str) -> bool | None:
-    raw = env.get(name)
-    return None if raw is None or raw == "" else raw.strip().lower() in _TRUE
+def config_changes(before: Config, after: Config) -> list[tuple[str, Any, Any]]:
+    """The settings that differ between two configs: (name, before, after), in field order."""
+    return [
+        (f.name, getattr(before, f.name), getattr(after, f.name))
+        for f in fields(Config)
+        if getattr(before, f.name) != getattr(after, f.name)
+    ]
+
+
+_warned: set[tuple[str, str]] = set()  # (variable, value) already reported
+
+
+def _ignore(variable: str, raw: str, why: object, what: str = "is ignored") -> None:
+    """One warning line for a bad variable, once per value and process."""
+    if (variable, raw) not in _warned:
+        _warned.add((variable, raw))
+        log.warning("agentwrap: %s=%r %s: %s", variable, raw, what, str(why).removeprefix("agentwrap: "))
+
+
+def _otel_capture(env: Mapping[str, str]) -> bool | None:
+    raw = env.get(_OTEL_CAPTURE, "").strip()
+    if raw.lower() in _OTEL_CAPTURE_ON or raw.lower() in _OTEL_CAPTURE_OFF:
+        return raw.lower() in _OTEL_CAPTURE_ON
+    if raw:
+        _ignore(_OTEL_CAPTURE, raw, f"it accepts {', '.join(_OTEL_CAPTURE_ON + _OTEL_CAPTURE_OFF)}")
+    return None
+
+
+def _thresholds(variable: str, raw: str) -> dict[str, float]:
+    """``AGENTWRAP_THRESHOLDS``: each good item is kept, the bad ones are reported together."""
+    kept: dict[str, float] = {}
+    bad: list[str] = []
+    for item in filter(str.strip, raw.split(",")):
+        try:
+            kept.update(parse_variable("thresholds", item))
+        except (TypeError, ValueError) as exc:
+            bad.append(f"{item.strip()!r} ({str(exc).removeprefix('agentwrap: ')})")
+    if bad:
+        _ignore(variable, raw, "; ".join(bad), "has items ignored" if kept else "is ignored")
+    return kept
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    capture = _env_bool(env, "AGENTWRAP_CAPTURE_CONTENT")
-    if capture is None:
-        otel = env.get("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "").strip().lower()
-        capture = otel in _OTEL_CAPTURE_ON if otel else None
-    if capture is not None:
-        values["capture_content"] = capture
-    if env.get("AGENTWRAP_RESULT_MAX_CHARS", "").strip().isdigit():
-        values["result_max_chars"] = int(env["AGENTWRAP_RESULT_MAX_CHARS"])
-    if env.get("AGENTWRAP_FILE"):
-        values["file"] = env["AGENTWRAP_FILE"]
-    if env.get("AGENTWRAP_RELEASE"):
-        values["release"] = env["AGENTWRAP_RELEASE"]
-    log = _env_bool(env, "AGENTWRAP_LOG_SUMMARIES")
-    if log is not None:
-        values["log_summaries"] = log
-    implicit = _env_bool(env, "AGENTWRAP_IMPLICIT_RUNS")
-    if implicit is not None:
-        values["implicit_runs"] = implicit
-    try:
-        values["implicit_idle_seconds"] = float(env["AGENTWRAP_IMPLICIT_IDLE_SECONDS"])
-    except (KeyError, ValueError):
-        pass  # unset or malformed: the default
-    values.update(_detect_from_env(env))
-    return values
-
-
-_BOUND_VARIABLES = {
-    "max_turns": int,
-    "max_tool_calls": int,
-    "max_tool_retries": int,
-    "max_total_tokens": int,
-    "max_errors": int,
-    "max_wall_time": float,
-}
-
-
-def _detect_from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    """Bounds, budget mode, heuristic thresholds and the first_seen store (``agentwrap.detect``)."""
-    values: dict[str, Any] = {}
-    for name, kind in _BOUND_VARIABLES.items():
-        raw = env.get("AGENTWRAP_" + name.upper(), "").strip()
-        try:
-            if raw:
-                values[name] = kind(raw)
-        except ValueError:
-            pass  # a malformed variable is ignored, like an unset one
-    mode = env.get("AGENTWRAP_BUDGET_MODE", "").strip().lower()
-    if mode in ("observe", "enforce"):
-        values["budget_mode"] = mode
-    thresholds: dict[str, float] = {}
-    for item in env.get("AGENTWRAP_THRESHOLDS", "").split(","):  # "repeated_calls=4,latency_factor=3"
-        key, _, raw = item.partition("=")
-        try:
-            thresholds[key.strip()] = float(raw)
-        except ValueError:
+    for setting in fields(Config):
+        variable = "AGENTWRAP_" + setting.name.upper()
+        raw = env.get(variable, "")
+        if not raw.strip():
+            continue  # unset or empty: the default
+        if setting.name == "thresholds":
+            values["thresholds"] = _thresholds(variable, raw)
             continue
-    if thresholds:
-        values["thresholds"] = thresholds
-    if env.get("AGENTWRAP_STORE"):
-        values["store"] = env["AGENTWRAP_STORE"]
+        try:
+            values[setting.name] = parse_variable(setting.name, raw)
+        except (TypeError, ValueError) as exc:
+            _ignore(variable, raw, exc)
+    if "capture_content" not in values:
+        capture = _otel_capture(env)
+        if capture is not None:
+            values["capture_content"] = capture
     return values
 
 
 def load_config(env: Mapping[str, str] | None = None, **kwargs: Any) -> Config:
-    """Build a Config from keyword arguments over environment variables over defaults."""
+    """Build a Config from keyword arguments over environment variables over defaults.
+
+    Raises:
+        TypeError: An unknown keyword, or a value of the wrong type.
+        ValueError: A value out of range. (Bad variables are reported and ignored instead.)
+    """
     known = {f.name for f in fields(Config)}
     unknown = set(kwargs) - known
     if unknown:
-        raise TypeError(f"agentwrap: unknown configuration option(s): {', '.join(sorted(unknown))}")
+        raise TypeError(
+            f"agentwrap: unknown configuration option(s): {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(sorted(known))}"
+        )
     values = _from_env(os.environ if env is None else env)
     values.update({k: v for k, v in kwargs.items() if v is not None})
     return Config(**values)

@@ -41,9 +41,13 @@ def instrument(
             ``capture_content``, ``release``, ``result_max_chars``); unset ones come from
             ``AGENTWRAP_*`` variables.
 
+    Calling it again with other settings applies them (the previous outputs are flushed and
+    closed) and says in one warning line what changed.
+
     Raises:
-        TypeError: An unknown option.
-        ValueError: An unknown provider, or a bad option value.
+        TypeError: An unknown option, or an option of the wrong type (``max_turns="abc"``).
+        ValueError: An unknown provider, or an option out of range (``max_turns=-1``); bad
+            ``AGENTWRAP_*`` variables are not raised but reported and ignored.
     """
     config = load_config(**options)  # raises TypeError on unknown options: the caller's mistake
     _setup.setup(config, providers, tracer_provider, sinks, meter_provider, logger_provider)

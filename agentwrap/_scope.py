@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -18,7 +18,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from agentwrap._errors import guarded
-from agentwrap._limits import split_limits
+from agentwrap._limits import run_limits
 from agentwrap._run import Run
 from agentwrap._telemetry import get_telemetry
 
@@ -92,20 +92,31 @@ class RunScope:
         self.__exit__(exc_type, exc, tb)
 
 
-def run(name: str | None = None, release: str | None = None, **attributes: Any) -> RunScope:
+def run(
+    name: str | None = None,
+    release: str | None = None,
+    *,
+    attributes: Mapping[str, Any] | None = None,
+    **bounds: Any,
+) -> RunScope:
     """Open an explicit run scope.
 
     Args:
         name: The run's name (``gen_ai.agent.name`` of its root span), e.g. ``"airline-agent"``.
         release: The release version stamped on the summary (default: ``AGENTWRAP_RELEASE``).
-        **attributes: Extra attributes for the root span (``agentwrap.run.attribute.<key>``),
-            except the run's own bounds: ``max_turns``, ``max_tool_calls``,
-            ``max_tool_retries``, ``max_total_tokens``, ``max_errors``, ``max_wall_time`` and
-            ``budget_mode`` (see :mod:`agentwrap.detect`).
+        attributes: Extra attributes for the root span (``agentwrap.run.attribute.<key>``),
+            e.g. ``attributes={"team": "search"}``.
+        **bounds: The run's own bounds over the global ones: ``max_turns``,
+            ``max_tool_calls``, ``max_tool_retries``, ``max_total_tokens``, ``max_errors``,
+            ``max_wall_time`` and ``budget_mode`` (see :mod:`agentwrap.detect`).
 
     Returns:
         A context manager for ``with`` and ``async with``; entering it yields the :class:`Run`,
         whose ``summary`` holds the seed-schema summary once the block has exited.
+
+    Raises:
+        TypeError: An unknown keyword (``max_turn=2``: a typo), or a bound of the wrong type.
+        ValueError: A bound out of range, or a budget mode other than observe and enforce.
     """
-    limits = split_limits(attributes)  # raises ValueError on a bad budget_mode: the caller's mistake
-    return RunScope(name, release, attributes, limits)
+    limits = run_limits(bounds)  # a mistake of the caller's: raised here, before the run opens
+    return RunScope(name, release, dict(attributes or {}), limits)

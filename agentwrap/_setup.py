@@ -37,7 +37,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from agentwrap import _exit, _exporters, _propagate
-from agentwrap._config import Config, load_config
+from agentwrap._config import Config, config_changes, load_config
 from agentwrap._errors import guarded, report_internal_error
 from agentwrap._implicit import close_implicit_runs
 from agentwrap._metrics import Metrics
@@ -263,6 +263,8 @@ def setup(
         outputs = (tracer_provider, meter_provider, logger_provider)
         settings = (config, tuple(wanted), tuple(sinks or ()), *outputs)
         if settings != _settings:
+            if _settings is not None:
+                _say_what_changed(_settings, settings)
             telemetry = build_telemetry(config, tracer_provider, sinks, meter_provider, logger_provider)
             _wire_process(config)
             previous = set_telemetry(telemetry)
@@ -270,6 +272,26 @@ def setup(
                 guarded(shutdown, previous)
             _settings = settings
         _enable([p for p in wanted if p in known], known)
+
+
+_OUTPUT_NAMES = ("providers", "sinks", "tracer_provider", "meter_provider", "logger_provider")
+
+
+def _say_what_changed(before: tuple[Any, ...], after: tuple[Any, ...]) -> None:
+    """One line when instrument() is called again with other settings: they apply, and what
+    they change is said (a JSONL file no longer written above all), never silently."""
+    changes = [
+        f"{name}: {old!r} -> {new!r}" + (" (no longer written)" if name == "file" and old else "")
+        for name, old, new in config_changes(before[0], after[0])
+    ]
+    changes += [
+        f"{name} changed"
+        for name, old, new in zip(_OUTPUT_NAMES, before[1:], after[1:], strict=True)
+        if old != new
+    ]
+    log.warning(
+        "agentwrap: instrument() called again with other settings, which now apply: %s", "; ".join(changes)
+    )
 
 
 def setup_auto() -> None:

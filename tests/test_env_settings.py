@@ -26,14 +26,16 @@ SETUPS = {
 }
 
 
-def _run(server, tmp_path, setup: str, **variables: str) -> tuple[list[str], list[dict]]:
+def _run(
+    server, tmp_path, setup: str, program: str = PROGRAM, **variables: str
+) -> tuple[list[str], list[dict]]:
     out = tmp_path / "out.jsonl"
     env = clean_env(
         OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="sk-test", AGENTWRAP_FILE=str(out), **variables
     )
     if setup == "env-var hook":
         env["AGENTWRAP_AUTO_INSTRUMENT"] = "1"
-    proc = run_python(["-c", PROGRAM.format(setup=SETUPS[setup])], env)
+    proc = run_python(["-c", program.format(setup=SETUPS[setup])], env)
     assert proc.returncode == 0, proc.stderr
     return proc.stderr.splitlines(), read_jsonl(out)
 
@@ -75,3 +77,47 @@ def test_a_known_exporter_beside_an_unknown_one_still_exports(server, tmp_path):
     assert len(warnings) == 1 and "'bogus'" in warnings[0], "\n".join(stderr)
     assert sum('"name": "chat m"' in line for line in stderr) == 2  # the console exporter's spans
     _traced(records)
+
+
+BAD_VARIABLES = {
+    "AGENTWRAP_MAX_TURNS=-1": ({"AGENTWRAP_MAX_TURNS": "-1"}, ["max_turns", "whole number >= 0"]),
+    "AGENTWRAP_MAX_TURNS=abc": ({"AGENTWRAP_MAX_TURNS": "abc"}, ["max_turns", "whole number >= 0"]),
+    "AGENTWRAP_THRESHOLDS=bogus=3": ({"AGENTWRAP_THRESHOLDS": "bogus=3"}, ["unknown threshold", "bogus"]),
+    "AGENTWRAP_BUDGET_MODE=strict": ({"AGENTWRAP_BUDGET_MODE": "strict"}, ["'observe' or 'enforce'"]),
+    "AGENTWRAP_CAPTURE_CONTENT=maybe": ({"AGENTWRAP_CAPTURE_CONTENT": "maybe"}, ["capture_content"]),
+    "AGENTWRAP_IMPLICIT_IDLE_SECONDS=soon": ({"AGENTWRAP_IMPLICIT_IDLE_SECONDS": "soon"}, ["> 0"]),
+}
+
+
+@pytest.mark.parametrize("setup", list(SETUPS))
+@pytest.mark.parametrize("case", list(BAD_VARIABLES))
+def test_a_bad_variable_is_one_line_and_everything_else_is_traced(server, tmp_path, setup, case):
+    variables, words = BAD_VARIABLES[case]
+    # A good variable beside the bad one still applies.
+    stderr, records = _run(server, tmp_path, setup, AGENTWRAP_RELEASE="v9", **variables)
+    [variable] = variables
+    assert len(stderr) == 1, "\n".join(stderr)  # no traceback, at start-up or per call
+    [line] = stderr
+    assert line.startswith(f"agentwrap WARNING agentwrap: {variable}={variables[variable]!r} is ignored: ")
+    for word in words:
+        assert word in line, (word, line)
+    _traced(records)
+    [summary] = [r for r in records if r.get("type") == "run.summary"]
+    assert summary["summarized_metadata"]["release_version"] == "v9"
+    assert summary["termination"]["max_steps"] is None  # AGENTWRAP_MAX_TURNS ignored: unbounded
+
+
+def test_thresholds_keep_their_good_items(server, tmp_path):
+    same_request_twice = PROGRAM.replace("    messages += ", "    # messages += ")
+    stderr, records = _run(
+        server,
+        tmp_path,
+        "instrument()",
+        same_request_twice,
+        AGENTWRAP_THRESHOLDS="bogus=3, repeated_request=2",
+    )
+    [line] = stderr
+    assert "AGENTWRAP_THRESHOLDS='bogus=3, repeated_request=2' has items ignored: 'bogus=3'" in line
+    # repeated_request=2 applies: the second identical request is flagged.
+    events = [r["name"] for r in records if r.get("type") == "event"]
+    assert "llm.repeated_request" in events
