@@ -71,6 +71,7 @@ OP_CHAT = "chat"
 OP_EMBEDDINGS = "embeddings"
 OP_EXECUTE_TOOL = "execute_tool"
 OP_INVOKE_AGENT = "invoke_agent"
+OP_GENERATE_CONTENT = "generate_content"
 
 # agentwrap's own attributes (not part of the GenAI conventions)
 AGENTWRAP_PROMPT_HASH = "agentwrap.prompt.hash"

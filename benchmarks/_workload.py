@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentwrap.testing import RecordedRequest, Reply, ToolCall, Usage
-from agentwrap.testing._server import _ROUTES
+from agentwrap.testing._routes import _ROUTES
 from agentwrap.testing._wire_common import IdSource
 
 __all__ = [

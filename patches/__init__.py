@@ -16,6 +16,7 @@ __all__ = ["PROVIDERS"]
 PROVIDERS: dict[str, tuple[str, str]] = {
     "openai": ("openai", "agentwrap.patches.openai"),
     "anthropic": ("anthropic", "agentwrap.patches.anthropic"),
+    "gemini": ("google.genai", "agentwrap.patches.gemini"),
     # LLM API calls made with the HTTP clients directly (SDK calls are traced once, above).
     "httpx": ("httpx", "agentwrap.patches.httpx"),
     "httpx2": ("httpx2", "agentwrap.patches.httpx2"),

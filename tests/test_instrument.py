@@ -9,6 +9,7 @@ import threading
 
 import openai
 import pytest
+from agentwrap.patches import PROVIDERS
 from openai import _base_client
 
 import agentwrap
@@ -59,8 +60,9 @@ def test_instrument_from_many_threads_patches_once(server, openai_client):
         assert len(cap.spans) == 1
         # Every known provider whose SDK is imported, each patched once (anthropic when loaded).
         # (httpx/httpx2: LLM calls made with the HTTP client directly; openai sends with one.)
-        known = ("anthropic", "httpx", "httpx2", "openai")
-        loaded = sorted(name for name in known if sys.modules.get(name) is not None)
+        known = {provider: sdk for provider, (sdk, _) in PROVIDERS.items()}
+        assert {"anthropic", "httpx", "httpx2", "openai"} <= known.keys()
+        loaded = sorted(name for name, sdk in known.items() if sys.modules.get(sdk) is not None)
         assert agentwrap.instrumented_providers() == loaded
 
 

@@ -1,4 +1,4 @@
-"""A scripted fake LLM server speaking the OpenAI and Anthropic wire formats (stdlib only)."""
+"""A scripted fake LLM server speaking the providers' wire formats (stdlib only)."""
 
 from __future__ import annotations
 
@@ -14,29 +14,13 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import _wire_anthropic, _wire_openai, _wire_responses
+from ._routes import find_route
 from ._script import ErrorReply, RecordedRequest, Reply
-from ._wire_common import IdSource, Route, SSEEvent, body_of
+from ._wire_common import IdSource, Route, StreamEvent
 
 Responder = Callable[[RecordedRequest], "Reply | ErrorReply"]
 
-_ROUTES: dict[str, Route] = {
-    "/chat/completions": Route(_wire_openai.render_chat, _wire_openai.stream_chat, _wire_openai.render_error),
-    "/responses": Route(
-        _wire_responses.render_response, _wire_responses.stream_response, _wire_openai.render_error
-    ),
-    "/messages": Route(
-        _wire_anthropic.render_message, _wire_anthropic.stream_message, _wire_anthropic.render_error
-    ),
-    "/embeddings": Route(_wire_openai.render_embeddings, None, _wire_openai.render_error),
-}
 _STOP_JOIN_SECONDS = 2.0
-
-
-def _route_key(path: str) -> str:
-    """``/v1/chat/completions`` and ``/chat/completions`` both map to ``/chat/completions``."""
-    path = path.rstrip("/")
-    return path[3:] if path.startswith("/v1/") else path
 
 
 def _error_body(message: str, kind: str) -> dict[str, Any]:
@@ -121,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         request = self._read_request()
         owner._record(request)
-        route = _ROUTES.get(_route_key(request.path)) if request.method == "POST" else None
+        route = find_route(request.path) if request.method == "POST" else None
         if route is None:
             self._send_json(
                 404, _error_body(f"no route for {request.method} {request.path}", "not_found_error")
@@ -141,7 +125,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if isinstance(payload, list):
             assert isinstance(item, Reply)  # only replies stream
-            self._send_stream(item, payload)
+            self._send_stream(item, payload, route.stream_type)
         elif isinstance(item, ErrorReply):
             self._send_json(item.status, payload, item.headers)
         else:
@@ -149,11 +133,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _render(
         self, route: Route, item: Reply | ErrorReply, request: RecordedRequest, ids: IdSource
-    ) -> dict[str, Any] | list[SSEEvent]:
+    ) -> dict[str, Any] | list[StreamEvent]:
         """Render fully before any byte is sent, so a failure can still become a clean 500."""
         if isinstance(item, ErrorReply):
             return route.error(item)
-        if route.stream is not None and body_of(request).get("stream") is True:
+        if route.stream is not None and route.streams(request):
             return list(route.stream(item, request, ids))
         return route.render(item, request, ids)
 
@@ -167,9 +151,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _send_stream(self, reply: Reply, events: list[SSEEvent]) -> None:
+    def _send_stream(self, reply: Reply, events: list[StreamEvent], content_type: str) -> None:
         self.send_response(200)
-        self.send_header("content-type", "text/event-stream; charset=utf-8")
+        self.send_header("content-type", content_type)
         self.send_header("cache-control", "no-cache")
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()

@@ -8,7 +8,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from ._script import ErrorReply, RecordedRequest, Reply, Usage
 
@@ -62,18 +62,41 @@ class ResolvedCall(NamedTuple):
     arguments_json: str
 
 
+def stream_flag(request: RecordedRequest) -> bool:
+    """Whether a request asks for a stream in its body (``"stream": true``), as OpenAI's and
+    Anthropic's do; other APIs tell it by their path."""
+    return body_of(request).get("stream") is True
+
+
+class StreamEvent(Protocol):
+    """One event of a streamed answer, as it goes on the wire."""
+
+    @property
+    def content(self) -> bool:
+        """Whether the event carries generated content (``fail_after_chunks`` counts these)."""
+
+    def encode(self) -> bytes:
+        """The event's bytes on the wire."""
+
+
 JsonRenderer = Callable[[Reply, RecordedRequest, IdSource], dict[str, Any]]
-StreamRenderer = Callable[[Reply, RecordedRequest, IdSource], Iterator[SSEEvent]]
+StreamRenderer = Callable[[Reply, RecordedRequest, IdSource], Iterator[StreamEvent]]
 ErrorRenderer = Callable[[ErrorReply], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class Route:
-    """How one API endpoint renders replies; ``stream`` is None for non-streaming endpoints."""
+    """How one API endpoint renders replies; ``stream`` is None for non-streaming endpoints.
+
+    ``streams`` tells whether a request wants the stream; ``stream_type`` is the content type
+    the stream is sent with (server-sent events unless the API frames its streams otherwise).
+    """
 
     render: JsonRenderer
     stream: StreamRenderer | None
     error: ErrorRenderer
+    streams: Callable[[RecordedRequest], bool] = stream_flag
+    stream_type: str = "text/event-stream; charset=utf-8"
 
 
 def dumps(value: Any) -> str:
