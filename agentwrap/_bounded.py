@@ -1,6 +1,6 @@
 """A record list that stays bounded in a long run: its first and its last items, and a count.
 
-A run keeps its turns, its tool executions and its detectors' call records in a
+A run keeps its calls (the records its detectors read too) and its tool executions in a
 :class:`HeadTail`: below the cap it is the whole list (same order, same items); past it the
 middle is dropped, ``len()`` still counts every item appended and :attr:`HeadTail.dropped`
 says how many are gone, so a run of any length holds bounded memory.
@@ -14,8 +14,8 @@ from typing import Generic, TypeVar
 
 __all__ = ["RECORDS_KEPT", "HeadTail"]
 
-# Turns, tool calls and detector call records a run keeps from its start, and as many from its
-# end (read when a run opens). Running totals (turns, tokens, models, tool names, retries)
+# Calls and tool calls a run keeps from its start, and as many from its end (read when a run
+# opens). Running totals (turns, tokens, models, tool names, retries)
 # always count everything.
 RECORDS_KEPT = 1000
 
@@ -54,11 +54,6 @@ class HeadTail(Generic[T]):
 
     def __bool__(self) -> bool:
         return self.count > 0
-
-    def position(self, kept: int) -> int:
-        """The position among all items appended of the ``kept``-th item iteration yields."""
-        head = len(self.head)
-        return kept if kept < head else self.count - len(self.tail) + (kept - head)
 
     def __getitem__(self, index: int) -> T:
         """Position among all items appended; a dropped one raises ``IndexError``."""

@@ -28,19 +28,17 @@ def emit_warning(
     *,
     span: Span | None = None,
     run: RunAccumulator | None = None,
-    severity: str = "warning",
     span_id: str | None = None,
 ) -> None:
     """Emit a warning event named ``name`` with structured ``fields``.
 
-    ``severity="info"`` makes it an informational event, logged at INFO and not counted among
-    the run's warnings. ``span_id`` names the span the event is about when that span has
-    already ended (the event is then added to ``span``, the run's root).
+    ``span_id`` names the span the event is about when that span has already ended (the
+    event is then added to ``span``, the run's root).
     """
     telemetry = run.telemetry if run is not None else get_telemetry()
     now = time.time_ns()
     ctx = span.get_span_context() if span is not None else None
-    record = _record(name, severity, fields, run, now)
+    record = _record(name, "warning", fields, run, now)
     if ctx is not None:
         record["trace_id"] = format(ctx.trace_id, "032x")
     record["span_id"] = span_id or (format(ctx.span_id, "016x") if ctx else None)

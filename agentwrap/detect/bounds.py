@@ -82,8 +82,8 @@ class Bounds:
     @classmethod
     def resolve(cls, config: Config, overrides: Mapping[str, Any] | None = None) -> Bounds:
         """The run's own bounds (``agentwrap.run(max_turns=...)``) over the global ones."""
-        values: dict[str, Any] = {name: getattr(config, name, None) for name in BOUND_NAMES}
-        values["mode"] = getattr(config, "budget_mode", "observe")
+        values: dict[str, Any] = {name: getattr(config, name) for name in BOUND_NAMES}
+        values["mode"] = config.budget_mode
         for key, value in (overrides or {}).items():
             name = "mode" if key == "budget_mode" else key
             if value is not None:
