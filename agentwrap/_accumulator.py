@@ -110,12 +110,6 @@ class RunAccumulator:
 
     # -- what the run adds, under its lock ------------------------------------------------------
 
-    def _note_request(self, request: LLMRequest) -> None:
-        """The first call's prompt version is the run's (set without the lock: two first calls
-        racing each other leave one of their versions)."""
-        if self.prompt_version_hash is None and request.prompt_version_hash and request.counts_as_turn:
-            self.prompt_version_hash = request.prompt_version_hash
-
     def _answered(self, results: list[ToolResult], now_ns: int) -> list[ToolExecution]:
         """Take the pending tool executions these results answer (with the lock held)."""
         limit = self.telemetry.config.result_max_chars
@@ -123,7 +117,9 @@ class RunAccumulator:
         for result in results:
             tool = self.pending.pop(result.call_id, None)
             if tool is not None:
-                _tools.answer(tool, result, now_ns, limit)
+                tool.result = _tools.truncate(_tools.result_text(result.content), limit)
+                tool.is_error = result.is_error
+                tool.ended_ns = now_ns
                 finished.append(tool)
         return finished
 

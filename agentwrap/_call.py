@@ -137,12 +137,13 @@ class Call:
             return
         self.ended = True
         end_ns = time.time_ns()
+        stream = self.request.stream
         _tracing.set_call_response(
             self.span,
             response,
-            stream=self.request.stream,
+            stream=stream,
             completed=completed,
-            first_chunk_s=self._first_chunk_s(),
+            first_chunk_s=self._first_chunk_s() if stream else None,
             capture=self.telemetry.config.capture_content,
         )
         self._end(response, end_ns, None, completed)

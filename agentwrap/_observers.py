@@ -28,6 +28,7 @@ nothing and the run and its observers no longer keep each other alive.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -70,17 +71,44 @@ class RunObserver:
         return None
 
 
-class Observers:
-    """The observers of one run, kept hook by hook: each hook calls only those that have it."""
+def _hooks_of(kind: type) -> tuple[str, ...]:
+    """The hooks a kind of observer has (asked once per class, not once per run)."""
+    found = _hooks_by_kind.get(kind)
+    if found is None:
+        found = tuple(h for h in _HOOKS if getattr(kind, h, None) not in (None, getattr(RunObserver, h)))
+        _hooks_by_kind[kind] = found
+    return found
 
-    __slots__ = tuple(f"_{hook}" for hook in _HOOKS)
+
+_hooks_by_kind: dict[type, tuple[str, ...]] = {}  # one entry per kind of observer: a handful
+
+
+class Observers:
+    """The observers of one run, kept hook by hook: each hook calls only those that have it.
+
+    ``before_send``, ``on_call_end``, ``on_turn`` and ``on_tool_end`` take the hook's
+    arguments and call each observer's hook with them (see :func:`_notify`); :meth:`close`
+    calls every ``on_close`` and drops them all.
+    """
+
+    __slots__ = ("before_send", "on_call_end", "on_turn", "on_tool_end", "_on_close")
+
+    before_send: Callable[[LLMRequest], None]
+    on_call_end: Callable[[LLMCallRecord, LLMRequest, LLMResponse | None, Span], None]
+    on_turn: Callable[[LLMCallRecord, Sequence[ToolExecution]], None]
+    on_tool_end: Callable[[ToolExecution], None]
 
     def __init__(self, observers: Iterable[object] = ()) -> None:
-        built = list(observers)
-        for hook in _HOOKS:
-            base = getattr(RunObserver, hook)
-            own = [getattr(o, hook) for o in built if getattr(type(o), hook, base) is not base]
-            setattr(self, f"_{hook}", tuple(own))
+        hooks: dict[str, list[Callable[..., Any]]] = {hook: [] for hook in _HOOKS}
+        for observer in observers:
+            for hook in _hooks_of(type(observer)):
+                hooks[hook].append(getattr(observer, hook))
+        # A partial is called without a frame of its own: one frame per hook, as guarded() was.
+        self.before_send = functools.partial(_notify, tuple(hooks["before_send"]))
+        self.on_call_end = functools.partial(_notify, tuple(hooks["on_call_end"]))
+        self.on_turn = functools.partial(_notify, tuple(hooks["on_turn"]))
+        self.on_tool_end = functools.partial(_notify, tuple(hooks["on_tool_end"]))
+        self._on_close: tuple[Callable[..., Mapping[str, Any] | None], ...] = tuple(hooks["on_close"])
 
     @classmethod
     def build(cls, run: object, factories: Iterable[Callable[[Any], object]]) -> Observers:
@@ -96,24 +124,6 @@ class Observers:
                 built.append(observer)
         return cls(built)
 
-    def before_send(self, request: LLMRequest) -> None:
-        """Tell the observers a call is about to be sent (a refusal goes through)."""
-        _notify(self._before_send, request)
-
-    def on_call_end(
-        self, call: LLMCallRecord, request: LLMRequest, response: LLMResponse | None, span: Span
-    ) -> None:
-        """Tell the observers a call ended and was recorded."""
-        _notify(self._on_call_end, call, request, response, span)
-
-    def on_turn(self, call: LLMCallRecord, tools: Sequence[ToolExecution]) -> None:
-        """Tell the observers which tool spans a call opened."""
-        _notify(self._on_turn, call, tools)
-
-    def on_tool_end(self, tool: ToolExecution) -> None:
-        """Tell the observers a tool's result went back."""
-        _notify(self._on_tool_end, tool)
-
     def close(self, exc: BaseException | None) -> dict[str, Any] | None:
         """Call every ``on_close``, then drop all observers; return the termination they gave."""
         termination: dict[str, Any] | None = None
@@ -121,20 +131,17 @@ class Observers:
             try:
                 fields = hook(exc)
             except Exception as error:  # noqa: BLE001 - a run always closes
-                report_internal_error(hook.__qualname__, error)
+                report_internal_error(getattr(hook, "__qualname__", repr(hook)), error)
                 continue
             if fields:
                 termination = {**(termination or {}), **fields}
-        for hook_name in _HOOKS:
-            setattr(self, f"_{hook_name}", ())
+        self._drop()
         return termination
 
-    if TYPE_CHECKING:  # what __init__ sets: one tuple of bound hooks per hook
-        _before_send: tuple[Callable[..., None], ...]
-        _on_call_end: tuple[Callable[..., None], ...]
-        _on_turn: tuple[Callable[..., None], ...]
-        _on_tool_end: tuple[Callable[..., None], ...]
-        _on_close: tuple[Callable[..., Mapping[str, Any] | None], ...]
+    def _drop(self) -> None:
+        """No observer left: each hook does nothing."""
+        self.before_send = self.on_call_end = self.on_turn = self.on_tool_end = _NOTHING
+        self._on_close = ()
 
 
 def _notify(hooks: tuple[Callable[..., Any], ...], *args: Any) -> None:
@@ -146,4 +153,7 @@ def _notify(hooks: tuple[Callable[..., Any], ...], *args: Any) -> None:
         except DeliberateError:
             raise
         except Exception as exc:  # noqa: BLE001 - fail open: an observer must not break the run
-            report_internal_error(hook.__qualname__, exc)
+            report_internal_error(getattr(hook, "__qualname__", repr(hook)), exc)
+
+
+_NOTHING = functools.partial(_notify, ())

@@ -68,7 +68,8 @@ class Run(RunAccumulator):
         :class:`~agentwrap.BudgetExceeded` here, before the call's span starts and before the
         SDK sends anything.
         """
-        self._note_request(request)
+        if self.prompt_version_hash is None and request.prompt_version_hash and request.counts_as_turn:
+            self.prompt_version_hash = request.prompt_version_hash  # the first call's is the run's
         if request.tool_results:
             with self._lock:
                 finished = self._answered(request.tool_results, now_ns)
@@ -93,7 +94,7 @@ class Run(RunAccumulator):
         abandoned (``completed=False``) is recorded but not judged. A call that ends after the
         run has closed (a stream drained late) changes nothing: a closed run's records are final.
         """
-        span_id = _tracing.span_id_of(span)
+        span_id = format(span.get_span_context().span_id, "016x")
         with self._lock:
             if self.closed:
                 record, started = None, []
@@ -123,9 +124,10 @@ class Run(RunAccumulator):
         """What a kind of run adds once one of its calls has ended (implicit runs override it)."""
 
     def _end_tool(self, tool: ToolExecution) -> None:
-        _tracing.set_tool_result(tool.span, tool.result, tool.is_error, self.telemetry.config.capture_content)
         self._observers.on_tool_end(tool)  # while the span is open: their events land on it
-        _tools.end_tool(tool)
+        # The execution keeps only the ended span's identity from now on (see end_tool_span).
+        capture = self.telemetry.config.capture_content
+        tool.span = _tracing.end_tool_span(tool.span, tool.result, tool.is_error, tool.ended_ns, capture)
 
     # -- closing -------------------------------------------------------------------------------
 

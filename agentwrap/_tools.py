@@ -16,9 +16,9 @@ from opentelemetry.trace import Span, Tracer
 
 from agentwrap import _tracing
 from agentwrap._hashing import canonical_json, parse_arguments, sha256_hex
-from agentwrap.records import LLMCallRecord, ToolCallRequest, ToolResult, Usage
+from agentwrap.records import LLMCallRecord, ToolCallRequest, Usage
 
-__all__ = ["ToolExecution", "answer", "end_tool", "split_usage", "start_tool", "truncate"]
+__all__ = ["ToolExecution", "result_text", "split_usage", "start_tool", "truncate"]
 
 
 @dataclass(slots=True)
@@ -69,23 +69,11 @@ def start_tool(
         arguments=arguments if capture else None,
         arguments_hash=arguments_hash,
         span=span,
-        span_id=_tracing.span_id_of(span),
+        span_id=format(span.get_span_context().span_id, "016x"),
         requested_ns=asked_by.end_ns,
         step=asked_by.step,
         usage=usage,
     )
-
-
-def answer(tool: ToolExecution, result: ToolResult, now_ns: int, limit: int) -> None:
-    """Note the result a request sent back for ``tool`` (its text cut to ``limit`` characters)."""
-    tool.result = truncate(_result_text(result.content), limit)
-    tool.is_error = result.is_error
-    tool.ended_ns = now_ns
-
-
-def end_tool(tool: ToolExecution) -> None:
-    """End the tool's span; the execution keeps only the span's identity from now on."""
-    tool.span = _tracing.end_tool_span(tool.span, tool.ended_ns)
 
 
 def truncate(text: str, limit: int) -> str:
@@ -95,7 +83,8 @@ def truncate(text: str, limit: int) -> str:
     return text[: limit - 1] + "…"
 
 
-def _result_text(content: Any) -> str:
+def result_text(content: Any) -> str:
+    """A tool result's content as text (the text of content blocks, else canonical JSON)."""
     if isinstance(content, str):
         return content
     if isinstance(content, list) and all(isinstance(p, dict) and "text" in p for p in content):

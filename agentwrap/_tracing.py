@@ -34,7 +34,6 @@ __all__ = [
     "set_call_response",
     "set_parent_run",
     "set_termination",
-    "set_tool_result",
     "span_id_of",
     "start_call_span",
     "start_root_span",
@@ -205,8 +204,13 @@ def start_tool_span(
     )
 
 
-def set_tool_result(span: Span, result: str | None, is_error: bool, capture: bool) -> None:
-    """What came back of a tool (``None``: nothing did, the run closed first) on its span."""
+def end_tool_span(span: Span, result: str | None, is_error: bool, end_ns: int | None, capture: bool) -> Span:
+    """Put what came back of a tool on its span (``None``: nothing did, the run closed
+    first) and end it; return a stand-in that keeps only the span's identity.
+
+    The SDK span (attributes, events, links) would otherwise stay alive with the run that
+    keeps the tool execution, and a long run would hold every one of them.
+    """
     if result is None:
         span.set_attribute(sc.AGENTWRAP_TOOL_RESULT_MISSING, True)
     elif capture:
@@ -214,14 +218,6 @@ def set_tool_result(span: Span, result: str | None, is_error: bool, capture: boo
     if is_error:
         span.set_attribute(sc.ERROR_TYPE, "tool_error")
         span.set_status(Status(StatusCode.ERROR, "the tool reported an error"))
-
-
-def end_tool_span(span: Span, end_ns: int | None) -> Span:
-    """End a tool span; return a stand-in that keeps only its identity.
-
-    The SDK span (attributes, events, links) would otherwise stay alive with the run that
-    keeps the tool execution, and a long run would hold every one of them.
-    """
     span.end(end_time=end_ns)
     return trace.NonRecordingSpan(span.get_span_context())
 

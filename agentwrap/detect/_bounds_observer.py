@@ -14,13 +14,21 @@ from agentwrap.detect.bounds import LIMIT_REACHED, Bounds, BudgetExceeded
 from agentwrap.detect.heuristics import looks_like_error
 
 if TYPE_CHECKING:
+    from agentwrap._config import Config
     from agentwrap._run import Run
     from agentwrap._tools import ToolExecution
     from agentwrap.records import LLMCallRecord, LLMRequest
 
 __all__ = ["BoundsObserver"]
 
-_global_bounds = per_config(Bounds.resolve)
+
+def _bounds_of(config: Config) -> tuple[Bounds, bool]:
+    """A config's global bounds, and whether it sets any."""
+    bounds = Bounds.resolve(config)
+    return bounds, bounds.any()
+
+
+_global_bounds = per_config(_bounds_of)
 
 
 class BoundsObserver(RunObserver):
@@ -29,8 +37,13 @@ class BoundsObserver(RunObserver):
     def __init__(self, run: Run) -> None:
         config = run.telemetry.config
         self.run = run
-        # agentwrap.run(max_turns=...): the run's own bounds over the global ones.
-        self.bounds = Bounds.resolve(config, run.limits) if run.limits else _global_bounds(config)
+        # The run's own bounds (agentwrap.run(max_turns=...)) over the global ones. Not bounded
+        # (no bound set, the default): nothing to check per call, only the errors to count.
+        if run.limits:
+            self.bounds = Bounds.resolve(config, run.limits)
+            self.bounded = self.bounds.any()
+        else:
+            self.bounds, self.bounded = _global_bounds(config)
         self._lock = threading.Lock()
         self.turns_started = 0
         self.tokens = 0
@@ -57,6 +70,8 @@ class BoundsObserver(RunObserver):
 
     def before_send(self, request: LLMRequest) -> None:
         """Check the bounds before a call goes out; in enforce mode, refuse it past one."""
+        if not self.bounded:
+            return
         found: list[Found] = []
         refuse: BudgetExceeded | None = None
         with self._lock:
@@ -70,12 +85,18 @@ class BoundsObserver(RunObserver):
                 self.refused = self.refused or refuse
             elif request.counts_as_turn:
                 self.turns_started = step
-        emit_found(self.run, found)
+        if found:
+            emit_found(self.run, found)
         if refuse is not None:
             raise refuse
 
     def on_turn(self, call: LLMCallRecord, tools: Sequence[ToolExecution]) -> None:
         """Tokens, failed calls, tool calls and identical tool calls, against their bounds."""
+        if not self.bounded:
+            if call.error_type:
+                with self._lock:
+                    self.errors += 1
+            return
         found: list[Found] = []
         with self._lock:
             step = call.step
@@ -97,7 +118,8 @@ class BoundsObserver(RunObserver):
         found: list[Found] = []
         with self._lock:
             self.errors += 1
-            self._cross("max_errors", self.errors, tool.step, "next_call_refused", found)
+            if self.bounded:
+                self._cross("max_errors", self.errors, tool.step, "next_call_refused", found)
         if found:
             emit_found(self.run, found)
 

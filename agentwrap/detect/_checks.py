@@ -31,6 +31,9 @@ _ERROR_TEXT = re.compile(
     r"""^\s*(?:\{\s*"(?:error|errors)"\s*:|"?(?:error|exception|traceback|failed|failure)\b)""",
     re.IGNORECASE,
 )
+# What such a text can start with below U+0080 (whitespace included): most results start
+# otherwise, and need not run the expression.
+_ERROR_STARTS = frozenset('{"eEfFtT \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f')
 
 
 def looks_like_error(text: str | None) -> bool:
@@ -39,7 +42,12 @@ def looks_like_error(text: str | None) -> bool:
     OpenAI's tool messages have no error flag, so the text is all there is; Anthropic's
     ``is_error`` is used as is by the caller.
     """
-    return bool(text) and _ERROR_TEXT.match(text or "") is not None
+    if not text:
+        return False
+    first = text[0]
+    if first not in _ERROR_STARTS and (first < "\x80" or not first.isspace()):
+        return False
+    return _ERROR_TEXT.match(text) is not None
 
 
 def truncation_reason(finish_reasons: Sequence[str]) -> str | None:

@@ -61,6 +61,7 @@ class Threshold(Generic[N]):
 
 
 REGISTRY: list[type[Heuristic]] = []
+_HOOKS = ("on_call", "on_tool", "on_tool_result")
 
 
 class Heuristic:
@@ -82,16 +83,22 @@ class Heuristic:
 
     event: ClassVar[str]
     fields: ClassVar[tuple[str, ...]]
+    # Worked out once per class (a run builds every heuristic): its thresholds' names, its hooks.
+    threshold_names: ClassVar[tuple[str, ...]] = ()
+    hooks: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls.threshold_names = tuple(t.name for t in declared_thresholds(cls))
+        cls.hooks = frozenset(h for h in _HOOKS if getattr(cls, h) is not getattr(Heuristic, h))
         if "event" in vars(cls):
             REGISTRY.append(cls)
 
     def __init__(self, thresholds: Thresholds) -> None:
         self.thresholds = thresholds
-        for threshold in declared_thresholds(type(self)):  # plain values from now on: no lookup
-            vars(self)[threshold.name] = getattr(thresholds, threshold.name)
+        own = self.__dict__
+        for name in self.threshold_names:  # plain values on the instance: no lookup per call
+            own[name] = getattr(thresholds, name)
 
     def on_call(self, call: LLMCallRecord, request: LLMRequest, answer: LLMResponse | None) -> Fields | None:
         """After an LLM call of the run."""

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from agentwrap._observers import RunObserver
-from agentwrap.detect._heuristic import Heuristic
 from agentwrap.detect._shared import Found, emit_found, per_config
 from agentwrap.detect.heuristics import REGISTRY, Thresholds, looks_like_error
 
@@ -34,12 +33,6 @@ def _thresholds(config: Config) -> Thresholds:
 _thresholds_of = per_config(_thresholds)
 
 
-def _with(heuristics: list[Heuristic], hook: str) -> list[Heuristic]:
-    """The heuristics that implement ``hook`` (the others are never called for it)."""
-    base = getattr(Heuristic, hook)
-    return [h for h in heuristics if getattr(type(h), hook) is not base]
-
-
 class HeuristicsObserver(RunObserver):
     """The heuristics of one run."""
 
@@ -48,9 +41,10 @@ class HeuristicsObserver(RunObserver):
         self._lock = threading.Lock()
         thresholds = _thresholds_of(run.telemetry.config)
         built = [cls(thresholds) for cls in REGISTRY]
-        self._on_call = _with(built, "on_call")
-        self._on_tool = _with(built, "on_tool")
-        self._on_tool_result = _with(built, "on_tool_result")
+        # Each hook calls only the heuristics that have it.
+        self._on_call = [h for h in built if "on_call" in h.hooks]
+        self._on_tool = [h for h in built if "on_tool" in h.hooks]
+        self._on_tool_result = [h for h in built if "on_tool_result" in h.hooks]
 
     def on_call_end(
         self, call: LLMCallRecord, request: LLMRequest, response: LLMResponse | None, span: Span
