@@ -8,6 +8,7 @@ conversation, and each run closes with one aggregate summary record.
 from __future__ import annotations
 
 import importlib
+import sys
 
 TYPE_CHECKING = False  # not typing's: importing typing alone costs milliseconds at start-up
 if TYPE_CHECKING:
@@ -54,6 +55,13 @@ _LAZY = {
 # the composition root is imported first, and registers the factory that wires that Telemetry
 # (see agentwrap._setup). instrument() and uninstrument() import it by themselves.
 _WIRED = ("run",)
+
+
+# The library convention, a NullHandler on our logger (agentwrap._log): added here when the program
+# has imported logging already, else by the first module of ours that logs (importing logging
+# here would cost milliseconds at start-up).
+if "logging" in sys.modules:
+    from agentwrap import _log  # noqa: F401 - imported for its handler
 
 
 def __getattr__(name: str) -> Any:

@@ -93,8 +93,6 @@ def _instrument() -> None:
 
 
 def _report() -> None:
-    import logging
+    from agentwrap._log import log
 
-    logging.getLogger("agentwrap").warning(
-        "agentwrap: auto-instrumentation failed; the program runs uninstrumented", exc_info=True
-    )
+    log.warning("agentwrap: auto-instrumentation failed; the program runs uninstrumented", exc_info=True)

@@ -11,17 +11,15 @@ and is ignored as if it were unset, so that everything else is still traced.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from agentwrap._log import log
 from agentwrap._settings import check, parse_variable
 
 __all__ = ["Config", "config_changes", "load_config"]
-
-log = logging.getLogger("agentwrap")
 
 # Values of the OTel GenAI content-capture variable that mean "put content on spans", or not.
 _OTEL_CAPTURE = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"

@@ -21,7 +21,6 @@ The core knows no SDK: the patches fill the Usage, and the reported cost comes i
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import threading
@@ -33,6 +32,7 @@ from typing import Any, Literal
 from agentwrap import _semconv as sc
 from agentwrap._cost_rates import Rates, TieredRates, load_price_file, parse_price_table
 from agentwrap._cost_table import GenaiPrices, ModelRates
+from agentwrap._log import log
 from agentwrap.records import Usage
 
 __all__ = [
@@ -48,7 +48,6 @@ __all__ = [
     "prices_from_env",
 ]
 
-log = logging.getLogger("agentwrap")
 
 CURRENCY = "USD"
 PRICES_ENV = "AGENTWRAP_PRICES"

@@ -16,17 +16,16 @@ prices). A model whose prices change over time is resolved for the call's time o
 
 from __future__ import annotations
 
-import logging
 import threading
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 from agentwrap._cost_rates import PER_MILLION, Rates, TieredRates
+from agentwrap._log import log
 
 __all__ = ["PROVIDER_IDS", "GenaiPrices", "ModelRates"]
 
-log = logging.getLogger("agentwrap")
 
 # gen_ai.provider.name values whose genai-prices provider id is spelled differently. Every
 # other name (openai, anthropic, groq, deepseek, perplexity, cohere, openrouter, together,

@@ -8,15 +8,14 @@ and swallowed; the SDK call goes on as if agentwrap were not there. Set
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["AgentwrapError", "DeliberateError", "guarded", "logger", "report_internal_error"]
+from agentwrap._log import log as logger
 
-logger = logging.getLogger("agentwrap")
+__all__ = ["AgentwrapError", "DeliberateError", "guarded", "logger", "report_internal_error"]
 
 T = TypeVar("T")
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import atexit
 import functools
-import logging
 import os
 import signal
 import threading
@@ -33,12 +32,12 @@ from types import FrameType
 from typing import Any
 
 from agentwrap._errors import guarded
+from agentwrap._log import log
 
 __all__ = ["BUDGET_S", "before_shutdown", "finish_open_runs", "install"]
 
 BUDGET_S = 0.8
 
-log = logging.getLogger("agentwrap")
 
 _lock = threading.Lock()
 _previous_sigterm: Any = None

@@ -18,15 +18,14 @@ The sinks the environment asks for (``AGENTWRAP_CONSOLE=1``) are built with the 
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["add_env_exporters", "exporter_names"]
+from agentwrap._log import log
 
-log = logging.getLogger("agentwrap")
+__all__ = ["add_env_exporters", "exporter_names"]
 
 _TRACES_EXPORTERS = ("otlp", "console", "none")
 _warned: set[tuple[str, str]] = set()  # (variable, value) already reported

@@ -11,7 +11,6 @@ bounded time, so a collector that is down never holds the application up.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -21,10 +20,9 @@ from opentelemetry import metrics
 from opentelemetry.sdk.resources import Resource
 
 from agentwrap._exporters import exporter_names
+from agentwrap._log import log
 
 __all__ = ["logger_provider_from_env", "meter_provider_from_env", "otlp_configured", "shutdown_bounded"]
-
-log = logging.getLogger("agentwrap")
 
 
 def otlp_configured(signal: str, env: Mapping[str, str] | None = None) -> bool:

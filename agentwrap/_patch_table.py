@@ -36,7 +36,7 @@ def _warn_once() -> None:
     if _warned:
         return
     _warned = True
-    import logging
+    from agentwrap._log import log
 
     package = os.path.dirname(os.path.abspath(__file__))
     source_tree = os.path.isfile(os.path.join(os.path.dirname(package), "patches", "__init__.py"))
@@ -46,7 +46,7 @@ def _warn_once() -> None:
         if source_tree
         else "an incomplete installation: reinstall agentwrap"
     )
-    logging.getLogger("agentwrap").warning(
+    log.warning(
         "agentwrap: agentwrap.patches cannot be imported (agentwrap was imported from %s, %s); "
         "the program runs uninstrumented",
         package,

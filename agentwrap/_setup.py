@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import logging
 import sys
 import threading
 import weakref
@@ -40,6 +39,7 @@ from agentwrap import _exit, _exporters, _propagate
 from agentwrap._config import Config, config_changes, load_config
 from agentwrap._errors import guarded, report_internal_error
 from agentwrap._implicit import close_implicit_runs
+from agentwrap._log import log
 from agentwrap._metrics import Metrics
 from agentwrap._open_runs import open_runs
 from agentwrap._otel_export import logger_provider_from_env, meter_provider_from_env, shutdown_bounded
@@ -51,8 +51,6 @@ from agentwrap.sinks._factory import build_sinks
 from agentwrap.store._first_seen_live import flush_all, live_first_seen
 
 __all__ = ["build_telemetry", "patched_providers", "setup", "setup_auto", "shutdown", "teardown"]
-
-log = logging.getLogger("agentwrap")
 
 
 # -- building a Telemetry ----------------------------------------------------------------------

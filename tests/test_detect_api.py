@@ -206,8 +206,13 @@ def test_events_are_structured_stdlib_log_records(server, openai_client, caplog)
         _loop(server)
         with agentwrap.run(name="airline-agent", release="v9") as run:
             run_airline_agent(openai_client)
-    [record] = [r for r in caplog.records if r.getMessage() == "tool.repeated_calls"]
+    [record] = [r for r in caplog.records if getattr(r, "event_name", None) == "tool.repeated_calls"]
     assert record.levelno == logging.WARNING and record.name == "agentwrap"
+    # The message reads on its own: the name, each field as key=value in order, the trace.
+    assert list(record.fields)[:3] == ["tool_name", "repeat_count", "step"]
+    fields = " ".join(f"{key}={value}" for key, value in record.fields.items())
+    assert record.getMessage() == f"tool.repeated_calls {fields} trace_id={run.trace_id}"
+    assert fields.startswith("tool_name=search_flights repeat_count=3 step=3 ")
     assert record.fields["repeat_count"] == 3 and record.fields["step"] == 3
     assert record.trace_id == run.trace_id and record.run_name == "airline-agent" and record.release == "v9"
     assert record.span_id == run.tools[2].span_id
@@ -225,7 +230,9 @@ def test_events_render_through_structlog(server, openai_client):
             ],
             foreign_pre_chain=[
                 structlog.stdlib.add_log_level,
-                structlog.stdlib.ExtraAdder(allow=["fields", "trace_id", "span_id", "run_name", "release"]),
+                structlog.stdlib.ExtraAdder(
+                    allow=["event_name", "fields", "trace_id", "span_id", "run_name", "release"]
+                ),
             ],
         )
     )
@@ -242,9 +249,12 @@ def test_events_render_through_structlog(server, openai_client):
         logger.removeHandler(handler)
         logger.setLevel(old_level)
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
-    [repeated] = [line for line in lines if line["event"] == "tool.repeated_calls"]
+    [repeated] = [line for line in lines if line["event_name"] == "tool.repeated_calls"]
+    assert repeated["event"].startswith("tool.repeated_calls tool_name=search_flights repeat_count=3 step=3 ")
+    assert repeated["event"].endswith(f" trace_id={run.trace_id}")
     assert repeated["level"] == "warning"
     assert repeated["fields"]["tool_name"] == "search_flights" and repeated["fields"]["repeat_count"] == 3
     assert repeated["trace_id"] == run.trace_id and repeated["run_name"] == "airline-agent"
-    [terminated] = [line for line in lines if line["event"] == "run.terminated"]
+    [terminated] = [line for line in lines if line["event_name"] == "run.terminated"]
+    assert terminated["event"].startswith("run.terminated termination_reason=completed ")
     assert terminated["level"] == "info" and terminated["fields"]["termination_reason"] == "completed"

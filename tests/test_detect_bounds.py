@@ -49,8 +49,10 @@ def test_demo_run_emits_repeated_calls_at_step_3_and_run_terminated(server, open
     assert repeated["span_id"] == format(third.context.span_id, "016x")
     assert [e.name for e in third.events] == ["tool.repeated_calls"]
     # run.terminated: an INFO record on the agentwrap logger with the seed's fields...
-    [terminated] = [r for r in caplog.records if r.getMessage() == "run.terminated"]
+    [terminated] = [r for r in caplog.records if getattr(r, "event_name", None) == "run.terminated"]
     assert terminated.levelno == logging.INFO
+    assert terminated.getMessage().startswith("run.terminated termination_reason=completed steps_taken=4 ")
+    assert terminated.getMessage().endswith(f" trace_id={run.trace_id}")
     assert tuple(terminated.fields)[:6] == SEED_TERMINATION_FIELDS
     assert terminated.fields["termination_reason"] == "completed"
     assert terminated.fields["steps_taken"] == 4

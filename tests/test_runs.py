@@ -201,7 +201,9 @@ def test_summary_goes_to_logger_and_jsonl(server, openai_client, tmp_path, caplo
             run_airline_agent(openai_client)
     agentwrap.uninstrument()
 
-    [log_record] = [r for r in caplog.records if r.getMessage() == "run.summary"]
+    [log_record] = [r for r in caplog.records if getattr(r, "event_name", None) == "run.summary"]
+    assert log_record.getMessage().startswith("run.summary run_name=airline-agent total_number_of_turns=4 ")
+    assert log_record.getMessage().endswith(f" trace_id={run.trace_id}")
     assert log_record.summarized_metadata == run.summary
     assert log_record.run_name == "airline-agent"
 

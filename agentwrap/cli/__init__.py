@@ -20,6 +20,17 @@ def _build_cli() -> Any:
     return build_cli()
 
 
+def _warnings_to_stderr() -> None:
+    """Show agentwrap's warnings on stderr, one line each: the library's logger has only a
+    NullHandler, and the command line is an application, which says where its logs go."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setLevel(logging.WARNING)
+    logging.getLogger("agentwrap").addHandler(handler)
+
+
 def main() -> None:
     """Entry point of the ``agentwrap`` script."""
     try:
@@ -28,4 +39,5 @@ def main() -> None:
     except ImportError:
         sys.stderr.write("agentwrap: the command line needs the cli extra: pip install 'agentwrap[cli]'\n")
         raise SystemExit(2) from None
+    _warnings_to_stderr()
     _build_cli()(prog_name="agentwrap")

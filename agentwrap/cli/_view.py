@@ -6,16 +6,14 @@ builds each trace's span tree; :mod:`agentwrap.cli._render` draws it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentwrap._log import log
 from agentwrap.sinks import _jsonl as jsonl
 
 __all__ = ["SpanNode", "TraceView", "describe", "load_runs", "read_records"]
-
-log = logging.getLogger("agentwrap")
 
 
 @dataclass

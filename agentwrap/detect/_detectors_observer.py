@@ -7,11 +7,11 @@ for that run with one log line; the application never sees its error.
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import TYPE_CHECKING
 
 from agentwrap._events import emit_warning
+from agentwrap._log import log
 from agentwrap._observers import RunObserver
 from agentwrap._summary import build_summary
 from agentwrap.detect._shared import first_seen_fields
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from agentwrap._run import Run
 
 __all__ = ["DetectorsObserver", "run_records"]
-
-log = logging.getLogger("agentwrap")
 
 
 def run_records(run: Run) -> RunRecords:

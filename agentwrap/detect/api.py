@@ -25,13 +25,13 @@ run with one log line on the ``agentwrap`` logger; the application never sees th
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, overload
 
+from agentwrap._log import log
 from agentwrap.records import LLMCallRecord  # one record of a call: the run keeps the same objects
 
 __all__ = [
@@ -50,7 +50,6 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "agentwrap.detectors"
-log = logging.getLogger("agentwrap")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,12 @@ The command line over it (progress bar, table) is :mod:`agentwrap.cli._backfill`
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from agentwrap import _semconv as sc
+from agentwrap._log import log
 from agentwrap.detect.api import (
     Detector,
     LLMCallRecord,
@@ -39,7 +39,6 @@ __all__ = [
     "runs_from_records",
 ]
 
-log = logging.getLogger("agentwrap")
 
 _NOT_CALLS = (sc.OP_EXECUTE_TOOL, sc.OP_INVOKE_AGENT, sc.OP_EMBEDDINGS)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
 from types import ModuleType
@@ -10,9 +9,9 @@ from typing import Any
 
 import wrapt
 
-__all__ = ["Patches", "Wrapper", "sdk_supported", "version_supported"]
+from agentwrap._log import log
 
-log = logging.getLogger("agentwrap")
+__all__ = ["Patches", "Wrapper", "sdk_supported", "version_supported"]
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 """A wrapt function wrapper: ``(wrapped, instance, args, kwargs) -> result``."""

@@ -11,7 +11,6 @@ a writer thread of the sink writes them (see :class:`JsonlSink`).
 from __future__ import annotations
 
 import json
-import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -20,6 +19,7 @@ from typing import IO, Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from agentwrap._log import log
 from agentwrap.sinks._writer import BackgroundWriter
 
 __all__ = [
@@ -30,8 +30,6 @@ __all__ = [
     "read_records",
     "span_to_record",
 ]
-
-log = logging.getLogger("agentwrap")
 
 
 def _line(record: dict[str, Any]) -> str:

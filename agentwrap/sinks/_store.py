@@ -12,17 +12,15 @@ file) costs the writer thread a retry later, never the app: ``close`` waits a bo
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+from agentwrap._log import log
 from agentwrap.sinks._jsonl import RecordSpanExporter
 from agentwrap.sinks._writer import BackgroundWriter
 
 __all__ = ["RecordStore", "StoreSink", "StoreSpanExporter"]
-
-log = logging.getLogger("agentwrap")
 
 _STORED_TYPES = ("run.summary", "event")
 

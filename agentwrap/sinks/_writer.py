@@ -10,16 +10,15 @@ batch to the sink's write function.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-__all__ = ["BackgroundWriter"]
+from agentwrap._log import log
 
-log = logging.getLogger("agentwrap")
+__all__ = ["BackgroundWriter"]
 
 T = TypeVar("T")
 

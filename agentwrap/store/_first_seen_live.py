@@ -21,7 +21,6 @@ process, as before.
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import threading
@@ -30,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
+from agentwrap._log import log
 from agentwrap.store._first_seen import (
     FirstSeen,
     FirstSeenStore,
@@ -39,8 +39,6 @@ from agentwrap.store._first_seen import (
 )
 
 __all__ = ["FIRST_LOAD_WAIT_S", "LiveFirstSeen", "flush_all", "live_first_seen"]
-
-log = logging.getLogger("agentwrap")
 
 FIRST_LOAD_WAIT_S = 0.25
 T = TypeVar("T")

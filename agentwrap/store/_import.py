@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+from agentwrap._log import log
 from agentwrap.sinks._jsonl import read_records
 from agentwrap.store._base import RunStore, WriteCounts
 
 __all__ = ["import_jsonl"]
-
-log = logging.getLogger("agentwrap")
 
 
 def import_jsonl(
