@@ -205,9 +205,16 @@ def test_structlog_renders_the_line_and_every_field(server, openai_client):
 
 
 def test_the_command_line_shows_agentwrap_s_warnings_on_stderr(tmp_path):
-    # The command line is an application: it configures where agentwrap's warnings go.
-    path = tmp_path / "runs.jsonl"
-    path.write_text('{"type": "span", "trace_id": "ab", "span_id": "cd", "name": "x"}\nnot json\n')
-    proc = run_python(["-c", "from agentwrap.cli import main; main()", "view", str(path)], clean_env())
+    # The command line is an application: it configures where agentwrap's warnings go. Here the
+    # demo's run store (from AGENTWRAP_STORE) cannot be created: the library warns, once each.
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = clean_env(AGENTWRAP_STORE=str(blocker / "runs.db"), XDG_DATA_HOME=str(tmp_path))
+    code = "from agentwrap.cli import main; main()"
+    proc = run_python(["-c", code, "demo", "--quiet", "--file", str(tmp_path / "runs.jsonl")], env)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.splitlines() == ["agentwrap: line 2 is not JSON; skipped"]
+    reason = f"([Errno 17] File exists: '{blocker}')"
+    assert sorted(proc.stderr.splitlines()) == [
+        f"agentwrap: first_seen store unavailable {reason}; using memory for now",
+        f"agentwrap: run store {blocker / 'runs.db'} unavailable {reason}; records dropped",
+    ]

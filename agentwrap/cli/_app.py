@@ -4,13 +4,13 @@ from their modules (``import``/``report``/``dashboard``, ``run``, ``backfill``).
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import click
 from rich.console import Console
 
+from agentwrap.cli._inputs import read_files
 from agentwrap.cli._render import console, render_trace
-from agentwrap.cli._view import TraceView, load_runs, read_records
+from agentwrap.cli._view import TraceView, load_runs
 
 __all__ = ["build_cli"]
 
@@ -29,7 +29,7 @@ def _matches(
 
 def _add_demo_command(cli: click.Group) -> None:
     @cli.command(help="Run the seed's airline agent against a local fake LLM and show its trace and summary.")
-    @click.option("--file", type=click.Path(dir_okay=False), help="JSONL output path (default: a temp file).")
+    @click.option("--file", type=click.Path(), help="JSONL output path (default: a temp file).")
     @click.option("--quiet", is_flag=True, help="Do not print the summary JSON.")
     def demo(file: str | None, quiet: bool) -> None:
         from agentwrap.cli._demo import run_demo
@@ -38,8 +38,8 @@ def _add_demo_command(cli: click.Group) -> None:
 
 
 def _add_view_command(cli: click.Group) -> None:
-    @cli.command(help="Show the runs in a JSONL file as trace trees.")
-    @click.argument("file", type=click.File("r", encoding="utf-8"))
+    @cli.command(help="Show the runs in JSONL files as trace trees.")
+    @click.argument("files", nargs=-1, required=True, type=click.Path())
     @click.option("--run", "run_name", help="Only runs with this name.")
     @click.option("--trace", help="Only the trace with this id (a prefix is enough).")
     @click.option("--release", help="Only runs of this release.")
@@ -47,7 +47,7 @@ def _add_view_command(cli: click.Group) -> None:
     @click.option("--summary/--no-summary", default=False, help="Also print each run's summary JSON.")
     @click.option("--color/--no-color", default=None, help="Force colour on or off (default: on a terminal).")
     def view(
-        file: Any,
+        files: tuple[str, ...],
         run_name: str | None,
         trace: str | None,
         release: str | None,
@@ -59,7 +59,7 @@ def _add_view_command(cli: click.Group) -> None:
         if color is not None:
             out = Console(highlight=False, force_terminal=color, no_color=not color, width=200)
         shown = 0
-        for trace_view in load_runs(read_records(file)):
+        for trace_view in load_runs(read_files(files)):
             if _matches(trace_view, run_name, trace, release, warned):
                 render_trace(out, trace_view)
                 if summary and trace_view.summary:

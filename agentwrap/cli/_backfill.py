@@ -10,12 +10,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from agentwrap.detect.api import Detector, all_detectors
+from agentwrap.cli._inputs import open_run_store, read_files, shown, store_errors
+from agentwrap.detect.api import Detector, RunRecords, all_detectors
 from agentwrap.detect.backfill import (
     BackfillResult,
     backfill,
     load_detector,
-    read_jsonl,
     records_from_store,
     runs_from_records,
 )
@@ -39,16 +39,22 @@ def _detectors(specs: tuple[str, ...], use_all: bool) -> dict[str, Detector]:
 def _history(files: tuple[str, ...], from_store: str | None) -> list[dict[str, Any]]:
     if not files and not from_store:
         raise click.ClickException("no history: pass JSONL files or --from-store")
-    records: list[dict[str, Any]] = []
-    for path in files:
-        records.extend(read_jsonl(path))
+    records = read_files(files)
     if from_store:
-        records.extend(records_from_store(from_store))
+        open_run_store(from_store).close()  # one line, not a traceback, if it cannot be read
+        with store_errors(from_store):
+            records.extend(records_from_store(from_store))
     return records
 
 
-def _print_result(console: Console, result: BackfillResult, detectors: int, target: AnyStore) -> None:
-    console.print(f"replayed {result.runs} run(s) through {detectors} detector(s)")
+def _source(files: tuple[str, ...], from_store: str | None) -> str:
+    return ", ".join([*files, *([shown(from_store)] if from_store else [])])
+
+
+def _print_result(
+    console: Console, result: BackfillResult, detectors: int, target: AnyStore, source: str
+) -> None:
+    console.print(f"replayed {result.runs} run(s) through {detectors} detector(s) from {source}")
     for name, count in sorted(result.failures.items()):
         console.print(f"[yellow]detector {name} raised on {count} run(s); those runs were skipped[/]")
     if not result.occurrences:
@@ -63,11 +69,27 @@ def _print_result(console: Console, result: BackfillResult, detectors: int, targ
     console.print(f"first_seen store: {target.path or 'memory'}")
 
 
+def _replay(
+    console: Console, runs: list[RunRecords], detectors: dict[str, Detector], target: AnyStore, quiet: bool
+) -> BackfillResult:
+    with Progress(
+        TextColumn("[bold]backfill[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet or not console.is_terminal,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("runs", total=len(runs))
+        return backfill(runs, detectors, target, on_run=lambda _run: progress.advance(task))
+
+
 def add_backfill_command(cli: click.Group) -> None:
     """Add ``agentwrap backfill`` to the click group."""
 
     @cli.command(help="Replay stored runs through detectors so first_seen is the earliest past occurrence.")
-    @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+    @click.argument("files", nargs=-1, type=click.Path())
     @click.option("--detector", "specs", multiple=True, help="module:function to replay (repeatable).")
     @click.option(
         "--all", "use_all", is_flag=True, help="Also replay every installed (entry point) detector."
@@ -91,15 +113,6 @@ def add_backfill_command(cli: click.Group) -> None:
         detectors = _detectors(specs, use_all)
         runs = runs_from_records(_history(files, from_store))
         target = open_store(store if store is not None else os.environ.get("AGENTWRAP_STORE"))
-        with Progress(
-            TextColumn("[bold]backfill[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            disable=quiet,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("runs", total=len(runs))
-            result = backfill(runs, detectors, target, on_run=lambda _run: progress.advance(task))
-        _print_result(console, result, len(detectors), target)
+        with store_errors(target.path or "memory"):  # the first_seen file is read as runs replay
+            result = _replay(console, runs, detectors, target, quiet)
+            _print_result(console, result, len(detectors), target, _source(files, from_store))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,8 +17,9 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from agentwrap.cli._inputs import check_records, input_file, open_run_store, output_file, shown, store_errors
 from agentwrap.cli._report import GROUP_COLUMNS, Window, build_report, parse_time
-from agentwrap.store import RunStore, SqliteStore, WriteCounts, open_store
+from agentwrap.store import RunStore, SqliteStore, WriteCounts
 from agentwrap.store._import import import_jsonl
 
 __all__ = ["add_commands", "import_file"]
@@ -30,31 +31,41 @@ def _err() -> Console:
 
 def import_file(store: RunStore, path: str, console: Console) -> WriteCounts:
     """Import a JSONL file with a progress bar (shown when stderr is a terminal)."""
-    size = os.path.getsize(path)
     columns = (
         TextColumn("importing {task.description}"),
         BarColumn(),
         DownloadColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, disable=not console.is_terminal, transient=True) as progress:
-        task = progress.add_task(os.path.basename(path), total=size)
-        with open(path, "rb") as handle:
-            return import_jsonl(store, handle, progress=lambda done: progress.update(task, completed=done))
+    skipped: list[int] = []
+    with input_file(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        with Progress(*columns, console=console, disable=not console.is_terminal, transient=True) as progress:
+            task = progress.add_task(os.path.basename(path), total=size)
+            with store_errors(store.url):
+                counts = import_jsonl(
+                    store,
+                    handle,
+                    progress=lambda done: progress.update(task, completed=done),
+                    on_skip=skipped.append,
+                )
+    check_records(path, counts["runs"] + counts["events"] + counts["spans"], skipped)
+    return counts
 
 
 @contextmanager
-def _opened(store_target: str | None, from_file: str | None) -> Iterator[RunStore]:
+def _opened(store_target: str | None, from_files: Sequence[str]) -> Iterator[tuple[RunStore, str]]:
+    """The store to read (JSONL files loaded into a temporary one when given) and its name."""
     console = _err()
-    store = SqliteStore(":memory:") if from_file else open_store(store_target)
+    store = SqliteStore(":memory:") if from_files else open_run_store(store_target)
     try:
-        if from_file:
-            import_file(store, from_file, console)
-        yield store
-    except click.ClickException:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a store problem is the user's to fix, shown plainly
-        raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
+        for path in from_files:
+            import_file(store, path, console)
+        if from_files:
+            yield store, ", ".join(from_files)
+        else:
+            with store_errors(store.url):  # the database can still fail while it is read
+                yield store, shown(store.url)
     finally:
         store.close()
 
@@ -112,9 +123,10 @@ _store_option = click.option(
 )
 _from_option = click.option(
     "--from",
-    "from_file",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Read this JSONL file instead of a store.",
+    "from_files",
+    multiple=True,
+    type=click.Path(),
+    help="Read this JSONL file instead of a store (repeatable).",
 )
 _since_option = click.option(
     "--since", help="Runs started at or after: 24h, 7d, 2026-10-01, or epoch seconds."
@@ -125,20 +137,18 @@ _until_option = click.option("--until", help="Runs started before this time (sam
 def add_commands(cli: click.Group) -> None:
     """Register ``import``, ``report`` and ``dashboard`` on the ``agentwrap`` group."""
 
-    @cli.command("import", help="Load a JSONL file (spans, events, summaries) into the store.")
-    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @cli.command("import", help="Load JSONL files (spans, events, summaries) into the store.")
+    @click.argument("files", nargs=-1, required=True, type=click.Path())
     @_store_option
-    def import_command(file: str, store_target: str | None) -> None:
+    def import_command(files: tuple[str, ...], store_target: str | None) -> None:
         console = _err()
-        try:
-            with open_store(store_target) as store:
-                counts = import_file(store, file, console)
-                where = store.url
-        except Exception as exc:  # noqa: BLE001
-            raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
-        click.echo(
-            f"imported {counts['runs']} runs, {counts['events']} events, {counts['spans']} spans into {where}"
-        )
+        with open_run_store(store_target, create=True) as store:
+            for path in files:
+                counts = import_file(store, path, console)
+                click.echo(
+                    f"imported {counts['runs']} runs, {counts['events']} events, {counts['spans']} spans"
+                    f" from {path} into {shown(store.url)}"
+                )
 
     @cli.command(
         help="Aggregates per release, model and prompt version: latency, tokens, turns, tools, warnings."
@@ -156,7 +166,7 @@ def add_commands(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts) instead of a table.")
     def report(
         store_target: str | None,
-        from_file: str | None,
+        from_files: tuple[str, ...],
         since: str | None,
         until: str | None,
         by: str,
@@ -167,12 +177,12 @@ def add_commands(cli: click.Group) -> None:
         if bad or not keys:
             raise click.BadParameter(f"choose from {', '.join(GROUP_COLUMNS)}", param_hint="--by")
         window = _window(since, until)
-        with _opened(store_target, from_file) as store:
+        with _opened(store_target, from_files) as (store, source):
             data = build_report(store, window, keys)
         if as_json:
             click.echo(json.dumps(data, indent=2))
         elif not data["groups"]:
-            click.echo("no runs in the store for this window")
+            click.echo(f"no runs in {source} for this window")
         else:
             console = Console(highlight=False)
             if not console.is_terminal:
@@ -185,7 +195,7 @@ def add_commands(cli: click.Group) -> None:
         "--output",
         default="agentwrap-dashboard.html",
         show_default=True,
-        type=click.Path(dir_okay=False),
+        type=click.Path(),
     )
     @_store_option
     @_from_option
@@ -197,15 +207,14 @@ def add_commands(cli: click.Group) -> None:
     def dashboard(
         output: str,
         store_target: str | None,
-        from_file: str | None,
+        from_files: tuple[str, ...],
         since: str | None,
         until: str | None,
         run: str | None,
     ) -> None:
         from agentwrap.cli._dashboard import build_dashboard
 
-        with _opened(store_target, from_file) as store:
+        with _opened(store_target, from_files) as (store, source):
             page = build_dashboard(store, _window(since, until), run=run)
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(page)
-        click.echo(f"dashboard written to {output}")
+        output_file(output, page)
+        click.echo(f"dashboard of {source} written to {output}")

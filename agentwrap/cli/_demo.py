@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
+from agentwrap.cli._inputs import read_files, writable_file
 from agentwrap.cli._render import console, escape, render_trace
-from agentwrap.cli._view import load_runs, read_records
+from agentwrap.cli._view import load_runs
 
 __all__ = ["run_demo"]
 
@@ -43,12 +44,11 @@ def _run_agent(path: str) -> tuple[str, dict[str, Any] | None]:
 def run_demo(file: str | None, quiet: bool) -> None:
     """Run the demo agent, writing to ``file`` (default: a temp file), and print what it did."""
     path = file or os.path.join(tempfile.mkdtemp(prefix="agentwrap-demo-"), "runs.jsonl")
+    writable_file(path)  # before the run: the file sink fails open, and would only log it
     out = console()
     answer, summary = _run_agent(path)
     out.print(f"[bold]Agent answered:[/] {escape(answer)}\n")
-    with open(path, encoding="utf-8") as handle:
-        views = load_runs(read_records(handle))
-    for view in views:
+    for view in load_runs(read_files([path])):
         render_trace(out, view)
     if not quiet:
         out.print("\n[bold]Run summary[/] (the seed's aggregate schema):")

@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from agentwrap.cli._inputs import writable_file
+
 __all__ = ["add_run_command", "run_environment"]
 
 _PYTHONS = {"python", "python3", f"python3.{sys.version_info.minor}"}
@@ -58,9 +60,7 @@ def add_run_command(cli: click.Group) -> None:
         help="Run COMMAND with agentwrap instrumenting it (AGENTWRAP_AUTO_INSTRUMENT=1), e.g. "
         "`agentwrap run --file runs.jsonl -- python app.py`.",
     )
-    @click.option(
-        "--file", type=click.Path(dir_okay=False), help="Append spans and summaries to this JSONL file."
-    )
+    @click.option("--file", type=click.Path(), help="Append spans and summaries to this JSONL file.")
     @click.option("--service-name", help="OTEL_SERVICE_NAME of the program.")
     @click.option("--release", help="Release version stamped on its runs.")
     @click.option("--capture-content/--no-capture-content", default=None, help="Record message content.")
@@ -69,6 +69,8 @@ def add_run_command(cli: click.Group) -> None:
     @click.option("--otlp-endpoint", help="Export spans over OTLP here (needs agentwrap[otlp]).")
     @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
     def run(command: tuple[str, ...], **options: Any) -> None:
+        if options["file"]:
+            writable_file(options["file"])  # said here: the program's file sink would only log it
         env = run_environment(dict(os.environ), **options)
         if command[0] in _PYTHONS:  # the interpreter agentwrap (and its start-up hook) is in
             program = sys.executable

@@ -6,14 +6,11 @@ builds each trace's span tree; :mod:`agentwrap.cli._render` draws it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentwrap._log import log
-from agentwrap.sinks import _jsonl as jsonl
-
-__all__ = ["SpanNode", "TraceView", "describe", "load_runs", "read_records"]
+__all__ = ["SpanNode", "TraceView", "describe", "load_runs"]
 
 
 @dataclass
@@ -38,13 +35,6 @@ class TraceView:
     def run_name(self) -> str | None:
         """The run's name, from its summary record."""
         return self.summary.get("run_name") if self.summary else None
-
-
-def read_records(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """Parse JSONL lines, skipping (and logging) lines that are not JSON objects."""
-    return jsonl.read_records(
-        lines, on_skip=lambda number: log.warning("agentwrap: line %d is not JSON; skipped", number)
-    )
 
 
 def load_runs(records: Iterable[dict[str, Any]]) -> list[TraceView]:

@@ -12,6 +12,7 @@ file) costs the writer thread a retry later, never the app: ``close`` waits a bo
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
@@ -20,9 +21,14 @@ from agentwrap._log import log
 from agentwrap.sinks._jsonl import RecordSpanExporter
 from agentwrap.sinks._writer import BackgroundWriter
 
-__all__ = ["RecordStore", "StoreSink", "StoreSpanExporter"]
+__all__ = ["RecordStore", "StoreSink", "StoreSpanExporter", "shown"]
 
 _STORED_TYPES = ("run.summary", "event")
+
+
+def shown(where: str) -> str:
+    """A store's path or URL as messages give it: a password in a URL masked."""
+    return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", where)
 
 
 class RecordStore(Protocol):
@@ -112,7 +118,10 @@ class StoreSink:
     def _report(self, exc: Exception) -> None:
         if not self._warned:
             self._warned = True
-            log.warning("agentwrap: run store %s unavailable (%s); records dropped", self.store.url, exc)
+            reason = " ".join(str(exc).split())  # one line, whatever the driver's message
+            log.warning(
+                "agentwrap: run store %s unavailable (%s); records dropped", shown(self.store.url), reason
+            )
         else:
             log.debug("agentwrap: run store write failed", exc_info=exc)
 

@@ -18,10 +18,13 @@ def import_jsonl(
     *,
     batch_size: int = 2000,
     progress: Callable[[int], None] | None = None,
+    on_skip: Callable[[int], None] | None = None,
 ) -> WriteCounts:
     """Write every record of a JSONL file to ``store``; ``progress(bytes)`` after each batch.
 
-    Importing the same file twice stores nothing new (rows are keyed by run, event, span).
+    Lines that are not JSON are skipped and counted (``skipped``): ``on_skip(line_number)``
+    hears of each, else one warning line says how many there were. Importing the same file
+    twice stores nothing new (rows are keyed by run, event, span).
     """
     totals = WriteCounts(runs=0, events=0, spans=0, skipped=0)
     batch: list[dict[str, Any]] = []
@@ -41,14 +44,16 @@ def import_jsonl(
         if progress is not None:
             progress(done)
 
-    def skipped(_line: int) -> None:
+    def skipped(line: int) -> None:
         totals["skipped"] += 1
+        if on_skip is not None:
+            on_skip(line)
 
     for record in read_records(counted(), on_skip=skipped):
         batch.append(record)
         if len(batch) >= batch_size:
             flush()
     flush()
-    if totals["skipped"]:
+    if totals["skipped"] and on_skip is None:
         log.warning("agentwrap: %d lines were not JSON and were skipped", totals["skipped"])
     return totals
