@@ -25,6 +25,7 @@ from agentwrap.provider import (
     count_tokens,
     semconv,
     sha256_hex_items,
+    token_count,
 )
 
 from ._prompt_version import prompt_version as _shared_prompt_version
@@ -188,12 +189,17 @@ _USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "ca
 
 
 def _counts(raw: Any) -> dict[str, int]:
-    """The token counts a usage object carries (fields it lacks or leaves null are left out)."""
-    counts = {name: value for name in _USAGE_FIELDS if isinstance(value := getattr(raw, name, None), int)}
+    """The token counts a usage object carries (fields it lacks, leaves null or holds something
+    that is no count in are left out: see :func:`token_count`)."""
+    counts = {
+        name: value
+        for name in _USAGE_FIELDS
+        if (value := token_count(getattr(raw, name, None), name)) is not None
+    }
     # An SDK older than the API keeps the unknown details object as a dict.
     thinking = _get(getattr(raw, "output_tokens_details", None), "thinking_tokens")
-    if isinstance(thinking, int):  # newer APIs: extended thinking's share of the output
-        counts["thinking_tokens"] = thinking
+    if (thinking := token_count(thinking, "thinking_tokens")) is not None:
+        counts["thinking_tokens"] = thinking  # newer APIs: extended thinking's share of the output
     return counts
 
 
@@ -376,7 +382,7 @@ class MessagesStreamAccumulator:
     def _final_usage(self, text: str, calls: list[ToolCallRequest]) -> Usage:
         usage = _usage(self._usage)
         model = self._request.model
-        if usage.input_tokens is None:  # no message_start: nothing was reported
+        if usage.input_tokens is None and self._message is None:  # no message_start: nothing reported
             messages = self._body.get("messages")
             usage.input_tokens = count_tokens(canonical_json(messages) if messages else "", model)
             usage.estimated = True

@@ -31,6 +31,7 @@ from agentwrap.provider import (
     count_tokens,
     semconv,
     sha256_hex_items,
+    token_count,
 )
 
 from ._gemini_tools import call_ids, new_tool_results, semconv_messages, semconv_parts, semconv_tools
@@ -140,13 +141,23 @@ def _payload(result: Any) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
+_COUNTS = (
+    "promptTokenCount",
+    "candidatesTokenCount",
+    "thoughtsTokenCount",
+    "toolUsePromptTokenCount",
+    "cachedContentTokenCount",
+)
+
+
 def usage_from(metadata: Any) -> Usage | None:
     """``usageMetadata`` as neutral usage (None when absent or empty).
 
     ``promptTokenCount`` already includes cached content; tool-use prompts are input as well.
     ``candidatesTokenCount`` leaves out the thoughts, which the conventions count as output.
     """
-    counts = {k: v for k, v in _dict(metadata).items() if isinstance(v, int) and not isinstance(v, bool)}
+    fields = _dict(metadata)
+    counts = {name: count for name in _COUNTS if (count := token_count(fields.get(name), name)) is not None}
     prompt, candidates = counts.get("promptTokenCount"), counts.get("candidatesTokenCount")
     thoughts, tool_prompt = counts.get("thoughtsTokenCount"), counts.get("toolUsePromptTokenCount")
     if prompt is None and candidates is None:

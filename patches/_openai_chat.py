@@ -23,6 +23,7 @@ from agentwrap.provider import (
     fold_items,
     semconv,
     sha256_hex_items,
+    token_count,
 )
 
 from ._prompt_version import prompt_version
@@ -189,23 +190,21 @@ def semconv_tools(tools: Any) -> list[dict[str, Any]]:
 
 
 def usage_from(raw: Any) -> Usage | None:
-    """OpenAI usage (chat or Responses naming) as neutral Usage; None if absent."""
+    """OpenAI usage (chat or Responses naming) as neutral Usage; None if absent.
+
+    Each count goes through :func:`token_count`: a field of the wrong type is not recorded.
+    """
     if raw is None:
         return None
-    prompt = field(raw, "prompt_tokens")
-    completion = field(raw, "completion_tokens")
-    in_details = field(raw, "prompt_tokens_details")
-    out_details = field(raw, "completion_tokens_details")
-    if prompt is None and completion is None:  # Responses API naming
-        prompt = field(raw, "input_tokens")
-        completion = field(raw, "output_tokens")
-        in_details = field(raw, "input_tokens_details")
-        out_details = field(raw, "output_tokens_details")
+    names = ("prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details")
+    if field(raw, "prompt_tokens") is None and field(raw, "completion_tokens") is None:
+        names = ("input_tokens", "output_tokens", "input_tokens_details", "output_tokens_details")
+    prompt, completion, in_details, out_details = (field(raw, name) for name in names)
     return Usage(
-        input_tokens=prompt,
-        output_tokens=completion,
-        cache_read_input_tokens=field(in_details, "cached_tokens"),
-        reasoning_output_tokens=field(out_details, "reasoning_tokens"),
+        input_tokens=token_count(prompt, names[0]),
+        output_tokens=token_count(completion, names[1]),
+        cache_read_input_tokens=token_count(field(in_details, "cached_tokens"), "cached_tokens"),
+        reasoning_output_tokens=token_count(field(out_details, "reasoning_tokens"), "reasoning_tokens"),
     )
 
 

@@ -23,7 +23,8 @@ Adding a provider
    fresh :class:`StreamAccumulator` that adds up one stream's chunks. Read SDK objects by
    attribute name with a default, so that fields an SDK version lacks are "not recorded"
    instead of an error; hash with :func:`sha256_hex_items` (incremental over a growing
-   conversation); fill message content only when :func:`capture_content` says so.
+   conversation); fill message content only when :func:`capture_content` says so; read every token count of
+   a usage object with :func:`token_count` (odd values are coerced or dropped, never passed on).
 3. **The call hooks** (:class:`CallHooks`): ``begin(instance, args, kwargs)`` returns the
    request and a state for ``on_result`` (None: not a call we trace), ``on_result(call,
    state, result, is_async)`` what the caller gets. For an endpoint-based SDK subclass
@@ -68,7 +69,7 @@ from agentwrap.provider._contracts import (
     StreamAccumulator,
     WireFormat,
 )
-from agentwrap.provider._helpers import capture_content, conversation_hashes, stand_in_span
+from agentwrap.provider._helpers import capture_content, conversation_hashes, stand_in_span, token_count
 from agentwrap.provider._patching import Patches, Wrapper, sdk_supported, version_supported
 from agentwrap.provider._stream import AsyncStreamProxy, StreamProxy, SyncStreamProxy, end_stream, wrap_stream
 from agentwrap.provider._wrapper import EndpointCalls, Exchange, traced_async, traced_sync
@@ -110,6 +111,7 @@ __all__ = [
     "sha256_hex_memo",
     "stand_in_span",
     "start_call",
+    "token_count",
     "traced_async",
     "traced_sync",
     "version_supported",

@@ -8,10 +8,11 @@ from opentelemetry import trace
 
 from agentwrap._call import in_traced_call
 from agentwrap._hashing import prefix_digests
+from agentwrap._log import log
 from agentwrap._scope import current_run
 from agentwrap._telemetry import get_telemetry
 
-__all__ = ["capture_content", "conversation_hashes", "stand_in_span"]
+__all__ = ["capture_content", "conversation_hashes", "stand_in_span", "token_count"]
 
 
 def conversation_hashes(instructions: Any, items: list[Any]) -> list[str] | None:
@@ -42,3 +43,31 @@ def stand_in_span() -> Any:
         return None
     context = trace.get_current_span().get_span_context()
     return trace.NonRecordingSpan(context) if context.is_valid else None
+
+
+def token_count(value: Any, name: str) -> int | None:
+    """A usage field of a response as a token count, or None: not recorded.
+
+    Every translator reads usage through this, so an odd value from a proxy, a gateway or an
+    OpenAI-compatible server never reaches the run's totals. A non-negative int is the count.
+    What still says a whole number is coerced: an int-valued float (``12.0``, what a JSON
+    re-encoder may make of a count) and a string of ASCII digits (``"12"``). Anything else (a
+    bool, a negative number, a fraction, other text, an object) is dropped with one debug line
+    naming the field; null is dropped silently (it is how APIs say "not reported").
+
+    Args:
+        value: The field's value as the SDK parsed it.
+        name: The field's name in the provider's usage object, for the debug line.
+    """
+    if type(value) is int and value >= 0:  # the common case first: one check
+        return value
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return int(value)
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    if isinstance(value, str) and value.isascii() and value.strip().isdigit():
+        return int(value)
+    log.debug("agentwrap: usage field %s=%.40r is not a token count; not recorded", name, value)
+    return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +67,9 @@ class Reply:
         fail_after_chunks: Streaming only: abruptly close the connection after this many
             content events (text or tool-argument deltas) to simulate a mid-stream failure.
             A reply with fewer content events completes normally.
+        raw_usage: Fields written verbatim over the usage object the reply sends, in the
+            wire format's own names (``{"prompt_tokens": "many"}``, ``{"input_tokens": None}``):
+            values a well-behaved server never sends, for testing how a client copes.
     """
 
     text: str = ""
@@ -80,6 +83,7 @@ class Reply:
     chunks: int | None = None
     include_usage: bool | None = None
     fail_after_chunks: int | None = None
+    raw_usage: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         # Frozen dataclass: object.__setattr__ is the sanctioned way to normalise a field.

@@ -17,6 +17,7 @@ from ._wire_common import (
     split_arguments,
     split_text,
     usage_of,
+    with_raw_usage,
 )
 
 
@@ -56,7 +57,7 @@ def _message(reply: Reply, request: RecordedRequest, message_id: str, final: boo
         "stop_reason": anthropic_stop_reason(reply) if final else None,
         "stop_sequence": None,
         # message_start reports one output token so far, as the real API does.
-        "usage": _usage(usage, usage.output_tokens if final else 1),
+        "usage": with_raw_usage(_usage(usage, usage.output_tokens if final else 1), reply),
     }
 
 
@@ -98,7 +99,7 @@ def stream_message(reply: Reply, request: RecordedRequest, ids: IdSource) -> Ite
             "message_delta",
             {
                 "delta": {"stop_reason": anthropic_stop_reason(reply), "stop_sequence": None},
-                "usage": {"output_tokens": output_tokens},
+                "usage": with_raw_usage({"output_tokens": output_tokens}, reply),
             },
             False,
         ),

@@ -132,6 +132,11 @@ def usage_of(reply: Reply, prompt: Any) -> Usage:
     return Usage(input_tokens=max(1, prompt_chars // 4), output_tokens=max(1, output_chars // 4))
 
 
+def with_raw_usage(usage: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    """The usage object a wire sends, with the reply's ``raw_usage`` fields written over it."""
+    return {**usage, **reply.raw_usage} if reply.raw_usage else usage
+
+
 def openai_finish_reason(reply: Reply) -> str:
     """The finish reason in OpenAI's vocabulary."""
     if reply.finish_reason is None:

@@ -21,6 +21,7 @@ from ._wire_common import (
     split_arguments,
     split_text,
     usage_of,
+    with_raw_usage,
 )
 
 _FINGERPRINT = "fp_fake"
@@ -79,7 +80,7 @@ def render_chat(reply: Reply, request: RecordedRequest, ids: IdSource) -> dict[s
         "choices": [
             {"index": 0, "message": message, "logprobs": None, "finish_reason": openai_finish_reason(reply)}
         ],
-        "usage": _chat_usage(usage_of(reply, body_of(request).get("messages"))),
+        "usage": with_raw_usage(_chat_usage(usage_of(reply, body_of(request).get("messages"))), reply),
         "service_tier": "default",
         "system_fingerprint": _FINGERPRINT,
     }
@@ -127,7 +128,7 @@ def stream_chat(reply: Reply, request: RecordedRequest, ids: IdSource) -> Iterat
         yield SSEEvent(chunk({"tool_calls": [tool_delta]}), content=is_content)
     yield SSEEvent(chunk({}, openai_finish_reason(reply)))
     if with_usage:
-        usage = _chat_usage(usage_of(reply, body_of(request).get("messages")))
+        usage = with_raw_usage(_chat_usage(usage_of(reply, body_of(request).get("messages"))), reply)
         yield SSEEvent({**base, "choices": [], "usage": usage})
     yield SSEEvent("[DONE]")
 

@@ -19,6 +19,7 @@ from ._wire_common import (
     split_arguments,
     split_text,
     usage_of,
+    with_raw_usage,
 )
 
 
@@ -119,7 +120,7 @@ def _response(plan: _Plan, reply: Reply, request: RecordedRequest, final: bool) 
         "tools": body.get("tools") or [],
         "top_p": body.get("top_p", 1.0),
         "truncation": body.get("truncation", "disabled"),
-        "usage": _usage(usage_of(reply, body.get("input"))) if with_usage else None,
+        "usage": with_raw_usage(_usage(usage_of(reply, body.get("input"))), reply) if with_usage else None,
         "user": None,
     }
 
