@@ -78,6 +78,9 @@ AGENTWRAP_PROMPT_HASH = "agentwrap.prompt.hash"
 AGENTWRAP_PROMPT_VERSION_HASH = "agentwrap.prompt.version_hash"
 AGENTWRAP_USAGE_ESTIMATED = "agentwrap.usage.estimated"
 AGENTWRAP_STREAM_COMPLETED = "agentwrap.stream.completed"
+# True on a call the model refused (the conventions have no refusal part: with content capture
+# the refusal is a text part of gen_ai.output.messages, and this says what that text is).
+AGENTWRAP_RESPONSE_REFUSAL = "agentwrap.response.refusal"
 AGENTWRAP_RUN_ID = "agentwrap.run.id"
 AGENTWRAP_RUN_NAME = "agentwrap.run.name"
 AGENTWRAP_RUN_RELEASE = "agentwrap.run.release"

@@ -149,15 +149,20 @@ def _response_attributes(response: LLMResponse, capture: bool) -> dict[str, Any]
     if response.usage is not None:
         attrs.update(_usage_attributes(response.usage))
     attrs.update(response.attributes)
-    if capture and (response.output_text or response.tool_calls):
+    if response.refusal is not None:
+        attrs[sc.AGENTWRAP_RESPONSE_REFUSAL] = True
+    if capture and (response.output_text or response.tool_calls or response.refusal or response.reasoning):
         attrs[sc.GEN_AI_OUTPUT_MESSAGES] = json.dumps(_output_messages(response), ensure_ascii=False)
     return attrs
 
 
 def _output_messages(response: LLMResponse) -> list[dict[str, Any]]:
-    parts: list[dict[str, Any]] = []
+    # The conventions' order: what the model thought, what it said, what it asked for.
+    parts: list[dict[str, Any]] = [{"type": "reasoning", "content": text} for text in response.reasoning]
     if response.output_text:
         parts.append({"type": "text", "content": response.output_text})
+    if response.refusal:  # no refusal part in the conventions: a text part, marked on the span
+        parts.append({"type": "text", "content": response.refusal})
     for call in response.tool_calls:
         parts.append(
             {"type": "tool_call", "id": call.call_id, "name": call.name, "arguments": call.arguments}

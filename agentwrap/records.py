@@ -103,7 +103,14 @@ class LLMRequest:
 
 @dataclass(slots=True)
 class LLMResponse:
-    """What the model answered (for a stream: what the drained stream added up to)."""
+    """What the model answered (for a stream: what the drained stream added up to).
+
+    ``refusal`` is the text of a refusal the API reports apart from the answer (OpenAI's
+    ``message.refusal``, a Responses ``refusal`` part; ``""`` for Anthropic's ``refusal`` stop
+    reason): an answer, not an empty one. ``reasoning`` holds the model's reasoning text
+    (Anthropic thinking blocks, Responses reasoning summaries, Gemini thought parts), one entry
+    per block; translators fill it only with content capture on.
+    """
 
     response_id: str | None = None
     model: str | None = None
@@ -112,6 +119,8 @@ class LLMResponse:
     tool_calls: list[ToolCallRequest] = field(default_factory=list)
     output_text: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    refusal: str | None = None
+    reasoning: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, unsafe_hash=True)

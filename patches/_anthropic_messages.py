@@ -191,11 +191,7 @@ _USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "ca
 def _counts(raw: Any) -> dict[str, int]:
     """The token counts a usage object carries (fields it lacks, leaves null or holds something
     that is no count in are left out: see :func:`token_count`)."""
-    counts = {
-        name: value
-        for name in _USAGE_FIELDS
-        if (value := token_count(getattr(raw, name, None), name)) is not None
-    }
+    counts = {n: v for n in _USAGE_FIELDS if (v := token_count(getattr(raw, n, None), n)) is not None}
     # An SDK older than the API keeps the unknown details object as a dict.
     thinking = _get(getattr(raw, "output_tokens_details", None), "thinking_tokens")
     if (thinking := token_count(thinking, "thinking_tokens")) is not None:
@@ -227,11 +223,14 @@ def _usage(counts: dict[str, int]) -> Usage:
 
 def _response_from_blocks(result: Any, blocks: Any, usage: Usage | None, stop_reason: Any) -> LLMResponse:
     texts: list[str] = []
+    thoughts: list[str] = []
     calls: list[ToolCallRequest] = []
     for block in blocks or ():
         kind = getattr(block, "type", None)
         if kind == "text":
             texts.append(str(getattr(block, "text", "") or ""))
+        elif kind == "thinking":
+            thoughts.append(str(getattr(block, "thinking", "") or ""))
         elif kind == "tool_use":  # server_tool_use runs at Anthropic: not the application's tool
             calls.append(ToolCallRequest(str(block.id), str(block.name), getattr(block, "input", None)))
     return LLMResponse(
@@ -241,6 +240,8 @@ def _response_from_blocks(result: Any, blocks: Any, usage: Usage | None, stop_re
         usage=usage,
         tool_calls=calls,
         output_text="".join(texts) if texts else None,
+        refusal="" if stop_reason == "refusal" else None,  # the text, if any, is the output's
+        reasoning=tuple(thoughts) if thoughts and capture_content() else (),
     )
 
 
@@ -359,6 +360,8 @@ class MessagesStreamAccumulator:
             block.pieces.append(str(getattr(delta, "text", "") or ""))
         elif kind == "input_json_delta":
             block.pieces.append(str(getattr(delta, "partial_json", "") or ""))
+        elif kind == "thinking_delta":
+            block.pieces.append(str(getattr(delta, "thinking", "") or ""))
 
     def _merge_usage(self, usage: Any) -> None:
         # message_delta carries the final (cumulative) counts; a None there keeps the start's.
@@ -368,6 +371,7 @@ class MessagesStreamAccumulator:
         """What the events seen so far add up to."""
         blocks = [self._blocks[i] for i in sorted(self._blocks)]
         texts = ["".join(b.pieces) for b in blocks if b.type == "text"]
+        thoughts = ["".join(b.pieces) for b in blocks if b.type == "thinking"]
         calls = [call for b in blocks if (call := b.tool_call()) is not None]
         text = "".join(texts)
         return LLMResponse(
@@ -377,6 +381,8 @@ class MessagesStreamAccumulator:
             usage=self._final_usage(text, calls),
             tool_calls=calls,
             output_text=text if texts else None,
+            refusal="" if self._stop_reason == "refusal" else None,
+            reasoning=tuple(thoughts) if thoughts and capture_content() else (),
         )
 
     def _final_usage(self, text: str, calls: list[ToolCallRequest]) -> Usage:

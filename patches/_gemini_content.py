@@ -175,10 +175,11 @@ def usage_from(metadata: Any) -> Usage | None:
 class _Output:
     """What the candidates' parts add up to: text, function calls, finish reasons."""
 
-    __slots__ = ("texts", "calls", "finish_reasons")
+    __slots__ = ("texts", "thoughts", "calls", "finish_reasons")
 
     def __init__(self) -> None:
         self.texts: list[str] = []
+        self.thoughts: list[str] = []  # thought summaries (includeThoughts)
         self.calls: list[dict[str, Any]] = []
         self.finish_reasons: list[str] = []
 
@@ -189,8 +190,8 @@ class _Output:
                 part = _dict(part)
                 if isinstance(part.get("functionCall"), dict):
                     self.calls.append(part["functionCall"])
-                elif isinstance(part.get("text"), str) and part.get("thought") is not True:
-                    self.texts.append(part["text"])
+                elif isinstance(part.get("text"), str):
+                    (self.thoughts if part.get("thought") is True else self.texts).append(part["text"])
             reason = candidate.get("finishReason")
             if isinstance(reason, str):
                 self.finish_reasons.append(reason.lower())
@@ -269,6 +270,7 @@ def _response(
         usage=usage,
         tool_calls=output.tool_calls(answered),
         output_text="".join(output.texts) if output.texts else None,
+        reasoning=("".join(output.thoughts),) if output.thoughts and capture_content() else (),
     )
 
 

@@ -19,16 +19,15 @@ from agentwrap.provider import (
     canonical_json,
     capture_content,
     conversation_hashes,
-    count_tokens,
     fold_items,
     semconv,
     sha256_hex_items,
-    token_count,
 )
 
+from ._openai_fields import estimated_usage, usage_from
 from ._prompt_version import prompt_version
 
-__all__ = ["ChatCompletionsEndpoint", "ChatStreamAccumulator", "estimated_usage"]
+__all__ = ["ChatCompletionsEndpoint", "ChatStreamAccumulator", "estimated_usage", "usage_from"]
 
 # JSON body key -> gen_ai.request.<suffix>
 _PARAMS = {
@@ -83,14 +82,6 @@ def _new_tool_results(messages: list[Any]) -> list[ToolResult]:
             results.append(ToolResult(call_id=str(message["tool_call_id"]), content=message.get("content")))
     results.reverse()
     return results
-
-
-def field(obj: Any, name: str) -> Any:
-    """``obj.name`` or ``obj[name]``: SDK models, plain dicts (request bodies, and fields an
-    older SDK does not know, which its models keep as dicts) read the same way."""
-    if isinstance(obj, dict):
-        return obj.get(name)
-    return getattr(obj, name, None)
 
 
 _ROLE = operator.itemgetter("role")
@@ -189,23 +180,8 @@ def semconv_tools(tools: Any) -> list[dict[str, Any]]:
     return out
 
 
-def usage_from(raw: Any) -> Usage | None:
-    """OpenAI usage (chat or Responses naming) as neutral Usage; None if absent.
-
-    Each count goes through :func:`token_count`: a field of the wrong type is not recorded.
-    """
-    if raw is None:
-        return None
-    names = ("prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details")
-    if field(raw, "prompt_tokens") is None and field(raw, "completion_tokens") is None:
-        names = ("input_tokens", "output_tokens", "input_tokens_details", "output_tokens_details")
-    prompt, completion, in_details, out_details = (field(raw, name) for name in names)
-    return Usage(
-        input_tokens=token_count(prompt, names[0]),
-        output_tokens=token_count(completion, names[1]),
-        cache_read_input_tokens=token_count(field(in_details, "cached_tokens"), "cached_tokens"),
-        reasoning_output_tokens=token_count(field(out_details, "reasoning_tokens"), "reasoning_tokens"),
-    )
+def _refusal(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _response_attributes(result: Any) -> dict[str, Any]:
@@ -272,6 +248,7 @@ class ChatCompletionsEndpoint:
             tool_calls=tool_calls,
             output_text=getattr(message, "content", None),
             attributes=_response_attributes(result),
+            refusal=_refusal(getattr(message, "refusal", None)),
         )
 
     def accumulator(self, request: LLMRequest, body: dict[str, Any]) -> ChatStreamAccumulator:
@@ -282,7 +259,18 @@ class ChatCompletionsEndpoint:
 class ChatStreamAccumulator:
     """Adds up ``ChatCompletionChunk`` objects into one response."""
 
-    __slots__ = ("_request", "_body", "_id", "_model", "_finish", "_text", "_tools", "_usage", "_attrs")
+    __slots__ = (
+        "_request",
+        "_body",
+        "_id",
+        "_model",
+        "_finish",
+        "_text",
+        "_tools",
+        "_usage",
+        "_attrs",
+        "_refusal",
+    )
 
     def __init__(self, request: LLMRequest, body: dict[str, Any]) -> None:
         self._request, self._body = request, body
@@ -293,6 +281,7 @@ class ChatStreamAccumulator:
         self._tools: dict[int, list[Any]] = {}  # index -> [id, name, argument pieces]
         self._usage: Any = None
         self._attrs: dict[str, Any] = {}
+        self._refusal: list[str] = []  # structured outputs: refusal deltas instead of content
 
     def add(self, chunk: Any) -> None:
         """See one chunk."""
@@ -312,6 +301,8 @@ class ChatStreamAccumulator:
                     content, tool_calls = delta.content, delta.tool_calls
                     if usage is not None:
                         self._usage = usage
+                    if content is None and tool_calls is None:  # rare: read only then
+                        self._add_refusal(delta)
                     self._keep(0, reason, content, tool_calls)
                     return
         except (AttributeError, TypeError):
@@ -326,7 +317,13 @@ class ChatStreamAccumulator:
             index, delta = getattr(choice, "index", 0), getattr(choice, "delta", None)
             content = getattr(delta, "content", None) if delta is not None else None
             tool_calls = getattr(delta, "tool_calls", None) if delta is not None else None
+            if index == 0:
+                self._add_refusal(delta)
             self._keep(index, getattr(choice, "finish_reason", None), content, tool_calls)
+
+    def _add_refusal(self, delta: Any) -> None:
+        if piece := _refusal(getattr(delta, "refusal", None)):
+            self._refusal.append(piece)
 
     def _keep(self, index: int, reason: Any, content: Any, tool_calls: Any) -> None:
         # Every choice's finish reason; the text and tool calls of the first choice only.
@@ -367,20 +364,10 @@ class ChatStreamAccumulator:
             tool_calls=calls,
             output_text=text,
             attributes=self._attrs,
+            refusal="".join(self._refusal) if self._refusal else None,
         )
 
     def _estimate(self, text: str, calls: list[ToolCallRequest]) -> Usage:
         # The stream carried no usage chunk (stream_options.include_usage was not set): count.
         messages = self._body.get("messages")
         return estimated_usage(canonical_json(messages) if messages else "", text, calls, self._request.model)
-
-
-def estimated_usage(prompt: str, text: str, calls: list[ToolCallRequest], model: str | None) -> Usage:
-    """Usage counted by agentwrap for a stream that reported none (shared with Responses): the
-    prompt's JSON in, the text and each tool call's name and arguments out."""
-    output = text + "".join(f"{c.name}{c.arguments}" for c in calls)
-    return Usage(
-        input_tokens=count_tokens(prompt, model),
-        output_tokens=count_tokens(output, model),
-        estimated=True,
-    )

@@ -13,7 +13,7 @@ from typing import Any
 
 from agentwrap.provider import LLMRequest, LLMResponse, StreamAccumulator, Usage, semconv, sha256_hex
 
-from ._openai_chat import field
+from ._openai_fields import field
 
 __all__ = ["EmbeddingsEndpoint"]
 

@@ -29,13 +29,8 @@ from agentwrap.provider import (
     sha256_hex_items,
 )
 
-from ._openai_chat import (
-    estimated_usage,
-    field,
-    request_params,
-    semconv_tools,
-    usage_from,
-)
+from ._openai_chat import request_params, semconv_tools
+from ._openai_fields import estimated_usage, field, usage_from
 from ._prompt_version import prompt_version
 
 __all__ = ["ResponsesEndpoint", "ResponsesStreamAccumulator", "finish_reason"]
@@ -141,11 +136,12 @@ def finish_reason(response: Any, asks_for_tools: bool | None = None) -> str | No
     return None
 
 
-def _output(response: Any) -> tuple[str | None, list[ToolCallRequest], bool]:
-    """The output's text, its function calls, and whether it has a function call item: one
-    pass over the items (this runs on every call)."""
+def _output(response: Any) -> tuple[LLMResponse, bool]:
+    """The output's text, refusal, function calls and (with content capture) reasoning, and
+    whether it has a function call item: one pass over the items (this runs on every call)."""
     texts: list[str] = []
-    calls: list[ToolCallRequest] = []
+    refusals: list[str] = []
+    out = LLMResponse()
     asks_for_tools = False
     for item in field(response, "output") or []:
         kind = field(item, "type")
@@ -154,12 +150,25 @@ def _output(response: Any) -> tuple[str | None, list[ToolCallRequest], bool]:
             call_id = field(item, "call_id")
             if call_id:
                 name, arguments = str(field(item, "name")), field(item, "arguments")
-                calls.append(ToolCallRequest(str(call_id), name, arguments))
+                out.tool_calls.append(ToolCallRequest(str(call_id), name, arguments))
         elif kind == "message":
             for part in field(item, "content") or []:
-                if field(part, "type") == "output_text":
+                part_type = field(part, "type")
+                if part_type == "output_text":
                     texts.append(str(field(part, "text") or ""))
-    return ("".join(texts) if texts else None), calls, asks_for_tools
+                elif part_type == "refusal":
+                    refusals.append(str(field(part, "refusal") or ""))
+        elif kind == "reasoning" and capture_content():
+            out.reasoning += (_reasoning_text(item),)
+    out.output_text = "".join(texts) if texts else None
+    out.refusal = "".join(refusals) or None
+    return out, asks_for_tools
+
+
+def _reasoning_text(item: Any) -> str:
+    """A reasoning item's text: its summary parts, then its reasoning-text parts (open models)."""
+    parts = [*(field(item, "summary") or []), *(field(item, "content") or [])]
+    return "\n".join(str(field(part, "text") or "") for part in parts)
 
 
 def _response_attributes(response: Any) -> dict[str, Any]:
@@ -225,17 +234,13 @@ class ResponsesEndpoint:
 
     def response(self, result: Any) -> LLMResponse:
         """Build the neutral response from a ``Response`` (or ``ParsedResponse``)."""
-        text, calls, asks_for_tools = _output(result)
+        response, asks_for_tools = _output(result)
         reason = finish_reason(result, asks_for_tools)
-        return LLMResponse(
-            response_id=field(result, "id"),
-            model=field(result, "model"),
-            finish_reasons=[reason] if reason else [],
-            usage=usage_from(field(result, "usage")),
-            tool_calls=calls,
-            output_text=text,
-            attributes=_response_attributes(result),
-        )
+        response.response_id, response.model = field(result, "id"), field(result, "model")
+        response.finish_reasons = [reason] if reason else []
+        response.usage = usage_from(field(result, "usage"))
+        response.attributes = _response_attributes(result)
+        return response
 
     def accumulator(self, request: LLMRequest, body: dict[str, Any]) -> ResponsesStreamAccumulator:
         """A fresh accumulator for a ``stream=True`` call."""

@@ -48,7 +48,7 @@ Events and their fields
 | `tool.error_streak` | 2 | warning | the last failing `execute_tool` | `tool_name`, `streak` (= `error_streak`, default 3), `step`, `tools`. Once per streak. |
 | `tool.oscillation` | 2 | warning | `execute_tool` | `tools` (the cycle, `[A, B]` or `[A, B, C]`), `period` (2 or 3), `cycle_length` (calls in the repeated cycle: `oscillation`, default 4, for A-B-A-B; 6 for A-B-C-A-B-C; same arguments each time), `step`. Once per cycle. |
 | `output.truncated` | 2 | warning | `chat` | `step`, `finish_reason` (`length`, `max_tokens`, `max_output_tokens`), `output_tokens`, `max_tokens`. |
-| `response.empty` | 2 | warning | `chat` | `step`, `finish_reason`, `output_tokens`: a completed answer with no text and no tool call. |
+| `response.empty` | 2 | warning | `chat` | `step`, `finish_reason`, `output_tokens`: a completed answer with no text, no tool call and no refusal. |
 | `prompt.growth` | 2 | warning | `chat` | `step`, `prompt_tokens`, `first_prompt_tokens`, `message_count`, `first_message_count`, `growth_ratio`. Once per run. |
 | `latency.outlier` | 2 | warning | `chat` | `step`, `latency_s`, `median_s` (of the run's earlier calls), `ratio`. |
 | *your detector's events* | 3 | warning | the run's root | Your fields, plus `detector` (its name); the record's `span_id` is the span the event names. |

@@ -188,14 +188,20 @@ class OutputTruncated(Heuristic):
 
 
 class ResponseEmpty(Heuristic):
-    """A completed answer with no text and no tool call (not a truncated one: that is reported)."""
+    """A completed answer with no text, no tool call and no refusal (a truncated one is reported
+    as such, and a refusal is an answer)."""
 
     event = "response.empty"
     fields = ("step", "finish_reason", "output_tokens")
 
     def on_call(self, call: LLMCallRecord, request: LLMRequest, answer: LLMResponse | None) -> Fields | None:
         """An answer with nothing in it."""
-        if answer is None or answer.tool_calls or (answer.output_text or "").strip():
+        if (
+            answer is None
+            or answer.tool_calls
+            or answer.refusal is not None
+            or (answer.output_text or "").strip()
+        ):
             return None
         if truncation_reason(call.finish_reasons) is not None:
             return None

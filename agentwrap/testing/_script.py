@@ -70,6 +70,14 @@ class Reply:
         raw_usage: Fields written verbatim over the usage object the reply sends, in the
             wire format's own names (``{"prompt_tokens": "many"}``, ``{"input_tokens": None}``):
             values a well-behaved server never sends, for testing how a client copes.
+        refusal: A refusal instead of the answer's text (OpenAI structured outputs): Chat
+            sends it as ``message.refusal`` with null content (streamed: ``refusal`` deltas),
+            Responses as a ``refusal`` part of the message item. Anthropic has no such field
+            (its refusal is the ``refusal`` stop reason: ``finish_reason="content_filter"``).
+        reasoning: The model's reasoning, sent before the answer: an Anthropic ``thinking``
+            block (streamed: ``thinking_delta`` events), a Responses ``reasoning`` item with
+            one summary part (streamed: in the terminal event's response), Gemini parts marked
+            ``thought`` (streamed: one per piece, before the text). Chat has none.
     """
 
     text: str = ""
@@ -84,6 +92,8 @@ class Reply:
     include_usage: bool | None = None
     fail_after_chunks: int | None = None
     raw_usage: Mapping[str, Any] | None = None
+    refusal: str | None = None
+    reasoning: str | None = None
 
     def __post_init__(self) -> None:
         # Frozen dataclass: object.__setattr__ is the sanctioned way to normalise a field.

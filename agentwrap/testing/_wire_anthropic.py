@@ -64,20 +64,43 @@ def _message(reply: Reply, request: RecordedRequest, message_id: str, final: boo
 def render_message(reply: Reply, request: RecordedRequest, ids: IdSource) -> dict[str, Any]:
     """A complete ``message`` object."""
     calls = resolve_calls(reply, ids, "toolu")
-    content = [{"type": "text", "text": reply.text}] if reply.text or not calls else []
+    content = [_thinking_block(reply.reasoning)] if reply.reasoning is not None else []
+    content += [{"type": "text", "text": reply.text}] if reply.text or not calls else []
     content += [_tool_block(call, with_input=True) for call in calls]
     return {**_message(reply, request, ids.next("msg"), final=True), "content": content}
 
 
+def _thinking_block(thinking: str) -> dict[str, Any]:
+    return {"type": "thinking", "thinking": thinking, "signature": "sig_fake"}
+
+
+def _thinking_events(reply: Reply) -> Iterator[tuple[str, dict[str, Any], bool]]:
+    yield "content_block_start", {"index": 0, "content_block": _thinking_block("")}, False
+    for piece in split_text(reply.reasoning or "", reply.chunks):
+        yield (
+            "content_block_delta",
+            {"index": 0, "delta": {"type": "thinking_delta", "thinking": piece}},
+            True,
+        )
+    delta = {"type": "signature_delta", "signature": "sig_fake"}
+    yield "content_block_delta", {"index": 0, "delta": delta}, False
+    yield "content_block_stop", {"index": 0}, False
+
+
 def _block_events(reply: Reply, calls: list[ResolvedCall]) -> Iterator[tuple[str, dict[str, Any], bool]]:
-    """``content_block_start``/``_delta``/``_stop`` for the text block and each tool block."""
+    """``content_block_start``/``_delta``/``_stop`` for the thinking block, the text block and
+    each tool block."""
     index = 0
-    if reply.text or not calls:
-        yield "content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}, False
-        for piece in split_text(reply.text, reply.chunks):
-            yield "content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": piece}}, True
-        yield "content_block_stop", {"index": 0}, False
+    if reply.reasoning is not None:
+        yield from _thinking_events(reply)
         index = 1
+    if reply.text or not calls:
+        yield "content_block_start", {"index": index, "content_block": {"type": "text", "text": ""}}, False
+        for piece in split_text(reply.text, reply.chunks):
+            delta = {"type": "text_delta", "text": piece}
+            yield "content_block_delta", {"index": index, "delta": delta}, True
+        yield "content_block_stop", {"index": index}, False
+        index += 1
     for offset, call in enumerate(calls, start=index):
         yield "content_block_start", {"index": offset, "content_block": _tool_block(call, False)}, False
         for piece in split_arguments(call.arguments_json):

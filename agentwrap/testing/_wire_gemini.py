@@ -72,6 +72,10 @@ def _call_part(call: ToolCall) -> dict[str, Any]:
     return {"functionCall": function_call}
 
 
+def _thought(text: str) -> dict[str, Any]:
+    return {"text": text, "thought": True}
+
+
 def _candidate(parts: list[dict[str, Any]], finish: str | None) -> dict[str, Any]:
     candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "index": 0}
     if finish is not None:
@@ -87,7 +91,8 @@ def render_error(error: ErrorReply) -> dict[str, Any]:
 
 def render_response(reply: Reply, request: RecordedRequest, ids: IdSource) -> dict[str, Any]:
     """A complete ``GenerateContentResponse``."""
-    parts: list[dict[str, Any]] = [{"text": reply.text}] if reply.text or not reply.tool_calls else []
+    parts: list[dict[str, Any]] = [_thought(reply.reasoning)] if reply.reasoning is not None else []
+    parts += [{"text": reply.text}] if reply.text or not reply.tool_calls else []
     parts += [_call_part(call) for call in reply.tool_calls]
     return {
         "candidates": [_candidate(parts, _finish_reason(reply))],
@@ -106,7 +111,8 @@ def stream_response(reply: Reply, request: RecordedRequest, ids: IdSource) -> It
     usage = usage_of(reply, body_of(request).get("contents"))
     envelope = {"modelVersion": _model(reply, request), "responseId": ids.next("resp")}
     running = {"promptTokenCount": usage.input_tokens} if reply.include_usage is not False else None
-    pieces = [[{"text": piece}] for piece in split_text(reply.text, reply.chunks)]
+    pieces = [[_thought(piece)] for piece in split_text(reply.reasoning or "", reply.chunks)]
+    pieces += [[{"text": piece}] for piece in split_text(reply.text, reply.chunks)]
     pieces += [[_call_part(call)] for call in reply.tool_calls]
     for parts in pieces:
         chunk: dict[str, Any] = {"candidates": [_candidate(parts, None)], **envelope}

@@ -66,8 +66,8 @@ def render_chat(reply: Reply, request: RecordedRequest, ids: IdSource) -> dict[s
     message: dict[str, Any] = {
         "role": "assistant",
         # The real API sends null content for a pure tool-call turn.
-        "content": reply.text if reply.text or not calls else None,
-        "refusal": None,
+        "content": reply.text if (reply.text or not calls) and reply.refusal is None else None,
+        "refusal": reply.refusal,
         "annotations": [],
     }
     if calls:
@@ -122,6 +122,8 @@ def stream_chat(reply: Reply, request: RecordedRequest, ids: IdSource) -> Iterat
         return {**base, "choices": [choice]}
 
     yield SSEEvent(chunk({"role": "assistant", "content": "", "refusal": None}))
+    for piece in split_text(reply.refusal, reply.chunks) if reply.refusal else ():
+        yield SSEEvent(chunk({"refusal": piece}), content=True)
     for piece in split_text(reply.text, reply.chunks):
         yield SSEEvent(chunk({"content": piece}), content=True)
     for tool_delta, is_content in _tool_call_deltas(resolve_calls(reply, ids, "call")):

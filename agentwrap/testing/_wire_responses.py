@@ -28,6 +28,7 @@ class _Plan:
     """Everything one response needs, resolved once so stream events agree with each other."""
 
     response_id: str
+    reasoning_id: str | None
     message_id: str | None
     calls: list[tuple[str, ResolvedCall]]  # (item id "fc_<n>", call)
     truncated: bool
@@ -39,7 +40,8 @@ def _plan(reply: Reply, ids: IdSource) -> _Plan:
     # A pure tool-call turn has no message item, as with the real API.
     message_id = ids.next("msg") if reply.text or not calls else None
     truncated = openai_finish_reason(reply) == "length"
-    return _Plan(ids.next("resp"), message_id, calls, truncated, int(time.time()))
+    reasoning_id = ids.next("rs") if reply.reasoning is not None else None
+    return _Plan(ids.next("resp"), reasoning_id, message_id, calls, truncated, int(time.time()))
 
 
 def _usage(usage: Usage) -> dict[str, Any]:
@@ -60,11 +62,13 @@ def _text_part(text: str) -> dict[str, Any]:
     return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
 
 
-def _message_item(plan: _Plan, text: str | None) -> dict[str, Any]:
+def _message_item(plan: _Plan, text: str | None, refusal: str | None = None) -> dict[str, Any]:
     """The message item; ``text=None`` gives the empty in-progress form used by streams."""
     done = text is not None
     status = ("incomplete" if plan.truncated else "completed") if done else "in_progress"
     content = [_text_part(text)] if text is not None else []
+    if done and refusal is not None:
+        content = [{"type": "refusal", "refusal": refusal}]
     return {
         "type": "message",
         "id": plan.message_id,
@@ -85,9 +89,18 @@ def _call_item(item_id: str, call: ResolvedCall, done: bool) -> dict[str, Any]:
     }
 
 
+def _reasoning_item(plan: _Plan, reply: Reply) -> list[dict[str, Any]]:
+    if plan.reasoning_id is None:
+        return []
+    summary = [{"type": "summary_text", "text": reply.reasoning}]
+    return [{"type": "reasoning", "id": plan.reasoning_id, "summary": summary}]
+
+
 def _output(plan: _Plan, reply: Reply) -> list[dict[str, Any]]:
-    items = [_message_item(plan, reply.text)] if plan.message_id else []
-    return items + [_call_item(item_id, call, True) for item_id, call in plan.calls]
+    # Streams send the reasoning item in the terminal event only (no events of its own).
+    items = [_message_item(plan, reply.text, reply.refusal)] if plan.message_id else []
+    calls = [_call_item(item_id, call, True) for item_id, call in plan.calls]
+    return _reasoning_item(plan, reply) + items + calls
 
 
 def _response(plan: _Plan, reply: Reply, request: RecordedRequest, final: bool) -> dict[str, Any]:
@@ -138,7 +151,8 @@ def _message_events(plan: _Plan, reply: Reply) -> Iterator[tuple[str, dict[str, 
         yield "response.output_text.delta", {**ref, "delta": piece, "logprobs": []}, True
     yield "response.output_text.done", {**ref, "text": reply.text, "logprobs": []}, False
     yield "response.content_part.done", {**ref, "part": _text_part(reply.text)}, False
-    yield "response.output_item.done", {"output_index": 0, "item": _message_item(plan, reply.text)}, False
+    done = _message_item(plan, reply.text, reply.refusal)
+    yield "response.output_item.done", {"output_index": 0, "item": done}, False
 
 
 def _call_events(plan: _Plan) -> Iterator[tuple[str, dict[str, Any], bool]]:
