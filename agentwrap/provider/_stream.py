@@ -112,7 +112,13 @@ class StreamProxy(wrapt.BaseObjectProxy[Any]):
 
 
 class SyncStreamProxy(StreamProxy):
-    """Wraps a synchronous SDK stream."""
+    """Wraps a synchronous SDK stream: an iterator, or an iterable whose ``__iter__`` makes one
+    (botocore's ``EventStream`` yields its events from a generator and has no ``__next__``)."""
+
+    def __init__(self, stream: Any, call: Call, accumulator: StreamAccumulator) -> None:
+        super().__init__(stream, call, accumulator)
+        # Bound once: the SDK stream's own __next__, or that of the one iterator it hands out.
+        self._self_next = stream.__next__ if hasattr(type(stream), "__next__") else iter(stream).__next__
 
     def _self_dropped(self) -> None:
         # The collector marks an object finalized before it calls __del__, reference counting
@@ -128,7 +134,7 @@ class SyncStreamProxy(StreamProxy):
 
     def __next__(self) -> Any:
         try:
-            chunk = self.__wrapped__.__next__()
+            chunk = self._self_next()
         except BaseException as exc:
             guarded(self._self_state.stop, exc)
             raise
@@ -191,7 +197,12 @@ class AsyncStreamProxy(StreamProxy):
 
 
 def wrap_stream(stream: Any, call: Call, accumulator: StreamAccumulator, is_async: bool) -> StreamProxy:
-    """The proxy to hand back for an SDK stream: it ends ``call`` when the stream ends."""
+    """The proxy to hand back for an SDK stream: it ends ``call`` when the stream ends.
+
+    ``stream`` is an iterator (an async one for ``is_async``), or a synchronous iterable whose
+    iterator is another object, like botocore's ``EventStream``: its chunks are then read from
+    the one iterator it hands out.
+    """
     return (AsyncStreamProxy if is_async else SyncStreamProxy)(stream, call, accumulator)
 
 
