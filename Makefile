@@ -40,7 +40,9 @@ COMPAT_PYTHON ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/py
 COMPAT_SDKS   ?= "openai==1.40.0" "httpx<0.28" "anthropic==$(OLDEST_ANTHROPIC)"
 OLDEST_ANTHROPIC ?= 0.43.0
 OLDEST_GENAI  ?= 1.20.0
-COMPAT_GENAI_SDKS := "google-genai==$(OLDEST_GENAI)"
+OLDEST_BOTOCORE ?= 1.34.116
+COMPAT_MORE_SDKS := "google-genai==$(OLDEST_GENAI)" "boto3==$(OLDEST_BOTOCORE)" "botocore==$(OLDEST_BOTOCORE)"
+COMPAT_MORE_TESTS := tests/test_gemini.py tests/test_gemini_wiring.py tests/test_bedrock.py tests/test_bedrock_wiring.py
 COMPAT_TESTS  := tests/test_openai_chat.py tests/test_openai_shapes.py tests/test_openai_stream_grid.py \
                  tests/test_openai_responses.py tests/test_openai_airline.py tests/test_anthropic.py \
                  tests/test_runs.py tests/test_failopen.py tests/test_privacy.py tests/test_public_api.py \
@@ -51,10 +53,10 @@ test-compat: $(UV)
 	VIRTUAL_ENV=$(COMPAT) $(UV) pip install --quiet -e ".[cli]" $(COMPAT_SDKS) pytest pytest-asyncio packaging
 	$(COMPAT)/bin/python -c 'import sys, openai, anthropic; print("compat:", sys.version.split()[0], "openai", openai.__version__, "anthropic", anthropic.__version__)'
 	$(COMPAT)/bin/python -m pytest -p no:cacheprovider $(COMPAT_TESTS)
-	VIRTUAL_ENV=$(COMPAT) $(UV) pip install --quiet $(COMPAT_GENAI_SDKS)
+	VIRTUAL_ENV=$(COMPAT) $(UV) pip install --quiet $(COMPAT_MORE_SDKS)
 	# google-genai before 1.27 has no close(): the connections of its clients are left to the GC.
 	$(COMPAT)/bin/python -m pytest -p no:cacheprovider -W ignore::ResourceWarning \
-		-W ignore::pytest.PytestUnraisableExceptionWarning tests/test_gemini.py tests/test_gemini_wiring.py
+		-W ignore::pytest.PytestUnraisableExceptionWarning $(COMPAT_MORE_TESTS)
 
 # The benchmarks run in their own venv with the peer instrumentations (never in uv.lock).
 BENCH := .venv-bench

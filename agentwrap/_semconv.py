@@ -72,6 +72,7 @@ OP_EMBEDDINGS = "embeddings"
 OP_EXECUTE_TOOL = "execute_tool"
 OP_INVOKE_AGENT = "invoke_agent"
 OP_GENERATE_CONTENT = "generate_content"
+OP_TEXT_COMPLETION = "text_completion"
 
 # agentwrap's own attributes (not part of the GenAI conventions)
 AGENTWRAP_PROMPT_HASH = "agentwrap.prompt.hash"

@@ -17,6 +17,8 @@ PROVIDERS: dict[str, tuple[str, str]] = {
     "openai": ("openai", "agentwrap.patches.openai"),
     "anthropic": ("anthropic", "agentwrap.patches.anthropic"),
     "gemini": ("google.genai", "agentwrap.patches.gemini"),
+    # boto3's bedrock-runtime client (botocore makes the client classes at run time).
+    "bedrock": ("botocore", "agentwrap.patches.bedrock"),
     # LLM API calls made with the HTTP clients directly (SDK calls are traced once, above).
     "httpx": ("httpx", "agentwrap.patches.httpx"),
     "httpx2": ("httpx2", "agentwrap.patches.httpx2"),

@@ -160,3 +160,21 @@ def test_a_bare_http_stream_is_traced(server, captured):
     assert attrs["gen_ai.request.stream"] is True
     assert attrs["agentwrap.stream.completed"] is True
     assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (4, 3)
+
+
+def test_the_price_table_prices_what_the_patch_records(server, captured):
+    pytest.importorskip("genai_prices")
+    from agentwrap._cost import Pricer
+    from agentwrap.records import Usage as NeutralUsage
+
+    server.enqueue(Reply(text="priced", usage=Usage(1_000, 400, reasoning_tokens=100)))
+    client = make_client(server)
+    client.models.generate_content(model="gemini-2.5-flash", contents="hi")
+    attrs = dict(captured.spans[0].attributes or {})
+    usage = NeutralUsage(
+        attrs["gen_ai.usage.input_tokens"],
+        attrs["gen_ai.usage.output_tokens"],
+        reasoning_output_tokens=attrs["gen_ai.usage.reasoning.output_tokens"],
+    )
+    cost = Pricer(environ={}).price(attrs["gen_ai.provider.name"], attrs["gen_ai.response.model"], usage)
+    assert cost is not None and cost.amount == pytest.approx((1_000 * 0.30 + 500 * 2.50) / 1e6)

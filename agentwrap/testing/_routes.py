@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _wire_anthropic, _wire_gemini, _wire_openai, _wire_responses
+from . import _wire_anthropic, _wire_bedrock, _wire_gemini, _wire_openai, _wire_responses
 from ._wire_common import Route
 
 __all__ = ["find_route"]
@@ -23,6 +23,10 @@ _ROUTES: dict[str, Route] = {
 _SUFFIXES: tuple[tuple[str, Route], ...] = (
     (":generateContent", _wire_gemini.ROUTE),
     (":streamGenerateContent", _wire_gemini.ROUTE),
+    ("/converse", _wire_bedrock.CONVERSE),
+    ("/converse-stream", _wire_bedrock.CONVERSE),
+    ("/invoke", _wire_bedrock.INVOKE),
+    ("/invoke-with-response-stream", _wire_bedrock.INVOKE),
 )
 
 
